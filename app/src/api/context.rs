@@ -1,0 +1,40 @@
+//! What a server function needs from the request: the backend, the session
+//! and the signed-in user (resolved once per request by the server's middleware).
+
+use crate::backend::SharedBackend;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::model::CurrentUser;
+use leptos::prelude::use_context;
+use tower_sessions::Session;
+
+pub fn backend() -> Result<SharedBackend, AppError> {
+    use_context::<SharedBackend>().ok_or_else(|| {
+        tracing::error!("no backend in the Leptos context");
+        AppError::Internal
+    })
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|err| {
+        tracing::error!(%err, "no session layer on this request");
+        AppError::Internal
+    })
+}
+
+/// The user the middleware attached to this request, if any.
+pub fn current_user() -> Option<CurrentUser> {
+    use_context::<axum::http::request::Parts>()?
+        .extensions
+        .get::<CurrentUser>()
+        .cloned()
+}
+
+pub fn require_role(needed: Role) -> Result<CurrentUser, AppError> {
+    let user = current_user().ok_or(AppError::Unauthenticated)?;
+    if user.role.at_least(needed) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}

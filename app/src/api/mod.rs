@@ -1,0 +1,9 @@
+//! Server functions: each checks the session and role, calls the backend,
+//! and returns its result. Nothing else lives here.
+
+pub mod account;
+pub mod api_keys;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod context;

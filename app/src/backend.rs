@@ -1,0 +1,63 @@
+//! The seam between the pages and the server's services.
+//!
+//! `app` only declares what it needs; the `server` crate implements it and
+//! puts one `SharedBackend` into the Leptos context. Dependencies point one
+//! way: server -> app.
+
+use crate::error::AppError;
+use crate::model::{ApiKeysPage, CurrentUser, NewApiKey, UserView};
+use std::sync::Arc;
+use tower_sessions::Session;
+
+/// Form input for user creation (first-run setup and Settings -> Users).
+pub struct NewUserInput {
+    pub email: String,
+    pub password: String,
+    pub password_confirm: String,
+    pub role: String,
+}
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Creates the first admin and signs them in; refused once any user exists.
+    async fn setup_first_admin(
+        &self,
+        session: &Session,
+        input: NewUserInput,
+    ) -> Result<(), AppError>;
+    async fn login(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError>;
+    async fn logout(&self, session: &Session) -> Result<(), AppError>;
+    async fn change_password(
+        &self,
+        actor: &CurrentUser,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> Result<(), AppError>;
+
+    async fn list_users(&self) -> Result<Vec<UserView>, AppError>;
+    async fn create_user(&self, input: NewUserInput) -> Result<UserView, AppError>;
+    async fn set_user_role(
+        &self,
+        actor: &CurrentUser,
+        user_id: i64,
+        role: &str,
+    ) -> Result<(), AppError>;
+    async fn set_user_active(
+        &self,
+        actor: &CurrentUser,
+        user_id: i64,
+        active: bool,
+    ) -> Result<(), AppError>;
+
+    async fn api_keys_page(&self, session: &Session) -> Result<ApiKeysPage, AppError>;
+    async fn create_api_key(
+        &self,
+        session: &Session,
+        actor: &CurrentUser,
+        name: &str,
+    ) -> Result<NewApiKey, AppError>;
+    async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError>;
+}
+
+pub type SharedBackend = Arc<dyn Backend>;

@@ -1,0 +1,11 @@
+//! Values that can only hold valid data ("parse, don't validate").
+//! Shared by the browser and the server so both give the same messages.
+
+mod email;
+pub mod password;
+
+mod role;
+
+pub use email::Email;
+pub use password::NewPassword;
+pub use role::Role;

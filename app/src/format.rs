@@ -1,0 +1,43 @@
+//! Formatting that must give the same text on the server and in the browser
+//! (hydration compares them), so it uses no locale or clock of its own.
+
+/// `2026-11-29 15:47 UTC` from Unix milliseconds.
+pub fn utc_minute(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        // 2024-01-15T08:00:00Z, the documentation's example alert.
+        assert_eq!(utc_minute(1_705_305_600_000), "2024-01-15 08:00 UTC");
+        // A leap day.
+        assert_eq!(utc_minute(1_709_210_096_000), "2024-02-29 12:34 UTC");
+    }
+}

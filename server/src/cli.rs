@@ -1,0 +1,105 @@
+//! Command-line flags and sub-commands (DESIGN.md "Configuration").
+//! Values stay strings here; `configuration` parses them with clear errors.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Alertwire: signed, retried webhooks for data-quality alerts",
+    long_about = None,
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every setting is a flag and the environment variable next to it.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: sqlite://PATH (created if missing) or postgres://USER@HOST/DB
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/alertwire.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address to listen on
+    #[arg(
+        long,
+        env = "ALERTWIRE_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub listen: String,
+
+    /// URL people and links use to reach this server [default: http://<listen>]
+    #[arg(long, env = "ALERTWIRE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Key that encrypts secrets at rest; created on first start if missing
+    #[arg(
+        long,
+        env = "ALERTWIRE_SECRET_KEY_FILE",
+        default_value = "data/secret.key",
+        global = true
+    )]
+    pub secret_key_file: String,
+
+    /// Delays before each attempt of a delivery, comma-separated (ms, s, m, h)
+    #[arg(
+        long,
+        env = "ALERTWIRE_RETRY_SCHEDULE",
+        default_value = "0s,1m,5m,15m,1h",
+        global = true
+    )]
+    pub retry_schedule: String,
+
+    /// Whole-request timeout for webhook deliveries
+    #[arg(
+        long,
+        env = "ALERTWIRE_REQUEST_TIMEOUT",
+        default_value = "30s",
+        global = true
+    )]
+    pub request_timeout: String,
+
+    /// CIDRs exempt from the address guard, comma-separated (e.g. 127.0.0.0/8,::1/128)
+    #[arg(
+        long,
+        env = "ALERTWIRE_ALLOWED_TARGETS",
+        default_value = "",
+        global = true
+    )]
+    pub allowed_targets: String,
+
+    /// PEM file of extra trusted root certificates for webhook endpoints
+    #[arg(long, env = "ALERTWIRE_EXTRA_CA_CERTS", global = true)]
+    pub extra_ca_certs: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server and the delivery engine (the default)
+    Serve,
+    /// Apply database migrations and exit
+    Migrate,
+    /// Create a user; the password comes from ALERTWIRE_PASSWORD or standard input
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// admin, editor or viewer
+        #[arg(long)]
+        role: String,
+    },
+    /// Create an API key and print it (it is shown only this once)
+    CreateApiKey {
+        #[arg(long)]
+        name: String,
+    },
+}

@@ -1,0 +1,255 @@
+//! Turns the raw settings into a validated `Config`, or one clear error
+//! naming the setting at fault.
+
+use crate::cli::Settings;
+use crate::store::DbTarget;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DbTarget,
+    pub listen: SocketAddr,
+    /// `None` means `http://<the address actually bound>`.
+    pub public_url: Option<Url>,
+    pub secret_key_file: PathBuf,
+    pub retry_schedule: Vec<Duration>,
+    pub request_timeout: Duration,
+    pub allowed_targets: Vec<Cidr>,
+    pub extra_ca_certs: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {flag} ({env}): {message}")]
+pub struct ConfigError {
+    pub flag: &'static str,
+    pub env: &'static str,
+    pub message: String,
+}
+
+fn bad(flag: &'static str, env: &'static str) -> impl Fn(String) -> ConfigError {
+    move |message| ConfigError { flag, env, message }
+}
+
+impl Config {
+    pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let database = DbTarget::parse(s.database_url.trim())
+            .map_err(bad("--database-url", "DATABASE_URL"))?;
+        let listen: SocketAddr = s.listen.trim().parse().map_err(|_| {
+            bad("--listen", "ALERTWIRE_LISTEN")(format!(
+                "{:?} is not an address like 127.0.0.1:3000",
+                s.listen
+            ))
+        })?;
+        let public_url = parse_public_url(s.public_url.as_deref())
+            .map_err(bad("--public-url", "ALERTWIRE_PUBLIC_URL"))?;
+        let retry_schedule = parse_schedule(&s.retry_schedule)
+            .map_err(bad("--retry-schedule", "ALERTWIRE_RETRY_SCHEDULE"))?;
+        let request_timeout = parse_duration(&s.request_timeout)
+            .map_err(bad("--request-timeout", "ALERTWIRE_REQUEST_TIMEOUT"))?;
+        if request_timeout.is_zero() {
+            return Err(bad("--request-timeout", "ALERTWIRE_REQUEST_TIMEOUT")(
+                "must be more than zero".into(),
+            ));
+        }
+        let allowed_targets = parse_cidrs(&s.allowed_targets)
+            .map_err(bad("--allowed-targets", "ALERTWIRE_ALLOWED_TARGETS"))?;
+        let extra_ca_certs = match s.extra_ca_certs.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(path) => {
+                Some(check_pem(path).map_err(bad("--extra-ca-certs", "ALERTWIRE_EXTRA_CA_CERTS"))?)
+            }
+        };
+        Ok(Config {
+            database,
+            listen,
+            public_url,
+            secret_key_file: PathBuf::from(s.secret_key_file.trim()),
+            retry_schedule,
+            request_timeout,
+            allowed_targets,
+            extra_ca_certs,
+        })
+    }
+
+    /// The public URL, given the address the listener actually bound.
+    pub fn resolved_public_url(&self, bound: SocketAddr) -> Result<Url, url::ParseError> {
+        match &self.public_url {
+            Some(url) => Ok(url.clone()),
+            None => Url::parse(&format!("http://{bound}")),
+        }
+    }
+}
+
+fn parse_public_url(raw: Option<&str>) -> Result<Option<Url>, String> {
+    let text = match raw.map(str::trim) {
+        None | Some("") => return Ok(None),
+        Some(t) => t.to_string(),
+    };
+    let url = Url::parse(&text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "{text:?} must be an http:// or https:// URL with a host"
+        ));
+    }
+    Ok(Some(url))
+}
+
+/// `250ms`, `30s`, `5m`, `1h`; a bare `0` is zero.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let text = raw.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 250ms, 30s, 5m or 1h"))?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(format!("{text:?} has no unit: write 250ms, 30s, 5m or 1h")),
+    }
+    .filter(|ms| *ms <= 7 * 24 * 3_600_000)
+    .ok_or_else(|| format!("{text:?} is longer than a week"))?;
+    Ok(Duration::from_millis(ms))
+}
+
+fn parse_schedule(raw: &str) -> Result<Vec<Duration>, String> {
+    let delays = raw
+        .split(',')
+        .map(parse_duration)
+        .collect::<Result<Vec<_>, _>>()?;
+    if delays.is_empty() || delays.len() > 20 {
+        return Err("give between 1 and 20 delays, e.g. 0s,1m,5m,15m,1h".into());
+    }
+    Ok(delays)
+}
+
+/// An IPv4 or IPv6 network, e.g. `127.0.0.0/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = raw.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{text:?} is not a CIDR like 127.0.0.0/8 or ::1/128"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{text:?} has a prefix length over {max}"))?,
+        };
+        Ok(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn prefix_eq(a: &[u8], b: &[u8], prefix: u8) -> bool {
+    let full = usize::from(prefix / 8);
+    let rest = prefix % 8;
+    if a[..full] != b[..full] {
+        return false;
+    }
+    rest == 0 || {
+        let mask = 0xffu8 << (8 - rest);
+        a[full] & mask == b[full] & mask
+    }
+}
+
+fn parse_cidrs(raw: &str) -> Result<Vec<Cidr>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Cidr::parse)
+        .collect()
+}
+
+fn check_pem(path: &str) -> Result<PathBuf, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(format!("{path} holds no PEM certificate"));
+    }
+    Ok(PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration(" 30s "), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["", "s", "10", "1d", "-1s", "1.5s", "9999999h", "abc"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn default_schedule() {
+        let s = parse_schedule("0s,1m,5m,15m,1h").unwrap();
+        let secs: Vec<u64> = s.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [0, 60, 300, 900, 3600]);
+        assert!(parse_schedule("0s,,1m").is_err());
+    }
+
+    #[test]
+    fn cidrs() {
+        let lo = Cidr::parse("127.0.0.0/8").unwrap();
+        assert!(lo.contains("127.1.2.3".parse().unwrap()));
+        assert!(!lo.contains("128.0.0.1".parse().unwrap()));
+        let v6 = Cidr::parse("::1").unwrap();
+        assert!(v6.contains("::1".parse().unwrap()));
+        assert!(!v6.contains("::2".parse().unwrap()));
+        let odd = Cidr::parse("10.0.0.0/9").unwrap();
+        assert!(odd.contains("10.127.0.1".parse().unwrap()));
+        assert!(!odd.contains("10.128.0.1".parse().unwrap()));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert!(Cidr::parse("nonsense").is_err());
+        assert_eq!(parse_cidrs(" 127.0.0.0/8 , ::1/128 ").unwrap().len(), 2);
+        assert!(parse_cidrs("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn database_urls() {
+        assert!(DbTarget::parse("sqlite://data/x.db").is_ok());
+        assert!(DbTarget::parse("postgres://postgres@127.0.0.1/test").is_ok());
+        assert!(DbTarget::parse("mysql://x").is_err());
+        assert!(DbTarget::parse("not a url").is_err());
+    }
+}

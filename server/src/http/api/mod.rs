@@ -1,0 +1,22 @@
+//! The REST API under `/api/v1` (API keys, JSON).
+
+mod auth;
+pub mod error;
+
+use crate::services::Services;
+use axum::middleware::from_fn_with_state;
+use axum::Router;
+use error::ApiError;
+
+pub fn router(services: Services) -> Router {
+    Router::new()
+        .fallback(not_found)
+        .layer(from_fn_with_state(services.clone(), auth::require_api_key))
+        .with_state(services)
+}
+
+async fn not_found() -> ApiError {
+    ApiError(app::error::AppError::NotFound(
+        "No such API endpoint".into(),
+    ))
+}

@@ -1,0 +1,71 @@
+//! The Leptos side: server-rendered pages and the server functions behind them.
+
+use super::api::error::status_of;
+use crate::services::Services;
+use app::backend::SharedBackend;
+use app::error::AppError;
+use axum::body::{to_bytes, Body};
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::{from_fn, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+
+/// Server-function error bodies are small; this bounds the re-read below.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(services: Services, options: LeptosOptions) -> Router {
+    let backend: SharedBackend = Arc::new(services);
+    let context = move || provide_context(backend.clone());
+    let routes = generate_route_list(app::App);
+    // `leptos_routes_with_context` also mounts every server function, with the same context.
+    Router::new()
+        .leptos_routes_with_context(&options, routes, context, {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(options)
+        .layer(from_fn(server_fn_status))
+}
+
+/// Gives server-function errors their real HTTP status (server_fn answers 500
+/// for every error), except for plain form posts, which get a redirect back.
+async fn server_fn_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_error = response
+        .headers()
+        .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER);
+    if !is_error || response.status().is_redirection() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match to_bytes(body, ERROR_BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = status_of(&err);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A minimal page for failures before Leptos renders anything.
+pub fn error_page(err: AppError) -> Response {
+    let status = status_of(&err);
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error · Alertwire</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/alertwire.css\"></head><body><main class=\"auth-page\">\
+         <section class=\"auth-card\"><h1>Something went wrong</h1><p>{err}</p>\
+         <a class=\"button primary\" href=\"/\">Try again</a></section></main></body></html>"
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
+}

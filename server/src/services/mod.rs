@@ -1,0 +1,60 @@
+//! The application's operations. Each returns `AppError`, the error type the
+//! pages and the REST API both understand; storage errors are logged here and
+//! become `AppError::Internal`.
+
+pub mod accounts;
+pub mod api_keys;
+mod backend;
+pub mod passwords;
+
+use crate::store::{Db, StoreError};
+use app::error::AppError;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Everything the request handlers and the CLI need, cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    /// Once true it stays true: users are deactivated, never deleted.
+    users_exist: AtomicBool,
+}
+
+impl Services {
+    pub fn new(db: Db) -> Self {
+        Services {
+            inner: Arc::new(Inner {
+                db,
+                users_exist: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Whether first-run setup is done (cached once it is).
+    pub async fn users_exist(&self) -> Result<bool, AppError> {
+        if self.inner.users_exist.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let exist = crate::store::users::any_exist(self.db())
+            .await
+            .map_err(internal)?;
+        if exist {
+            self.inner.users_exist.store(true, Ordering::Relaxed);
+        }
+        Ok(exist)
+    }
+}
+
+/// Logs a storage failure and hides its details from the caller.
+pub fn internal(err: StoreError) -> AppError {
+    tracing::error!(error = %err, "storage failure");
+    AppError::Internal
+}

@@ -1,0 +1,165 @@
+//! Builds the application from a `Config`: database, sessions, router, listener.
+
+use crate::configuration::Config;
+use crate::http::{api, csrf, guard, health, pages};
+use crate::secret_key::{self, SecretKeyError};
+use crate::services::Services;
+use crate::sessions::AnyStore;
+use crate::store::{Db, StoreError};
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot prepare the session table: {0}")]
+    Sessions(#[from] sqlx::Error),
+    #[error("{0}")]
+    SecretKey(#[from] SecretKeyError),
+    #[error("invalid public URL: {0}")]
+    PublicUrl(#[from] url::ParseError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    services: Services,
+    public_url: Url,
+}
+
+/// Where the built WASM, JS and CSS live (`LEPTOS_SITE_ROOT`, as with cargo-leptos).
+fn site_root() -> String {
+    std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into())
+}
+
+/// Opens and migrates the database the configuration names.
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    let db = Db::connect(&config.database).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let _key = secret_key::load_or_create(&config.secret_key_file)?;
+        let db = open_database(&config).await?;
+        let services = Services::new(db.clone());
+        let store = AnyStore::open(&db).await?;
+        store.spawn_cleanup();
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let public_url = config.resolved_public_url(addr)?;
+        let router = build_router(&public_url, services.clone(), &store, addr);
+        Ok(Application {
+            listener,
+            router,
+            services,
+            public_url,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn public_url(&self) -> Url {
+        self.public_url.clone()
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` resolves, then lets requests in flight finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.services.db().close().await;
+        Ok(())
+    }
+}
+
+fn build_router(
+    public_url: &Url,
+    services: Services,
+    store: &AnyStore,
+    addr: SocketAddr,
+) -> Router {
+    let root = site_root();
+    let options = LeptosOptions::builder()
+        .output_name("alertwire")
+        .site_root(root.clone())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(Env::PROD)
+        .build();
+    let pages = pages::router(services.clone(), options)
+        .layer(from_fn_with_state(services.clone(), guard::resolve_user))
+        .layer(store.layer(public_url.scheme() == "https"))
+        .layer(from_fn_with_state(
+            csrf::AllowedOrigins::for_public_url(public_url),
+            csrf::refuse_cross_origin,
+        ));
+    Router::new()
+        .route(
+            "/healthz",
+            get(health::healthz).with_state(services.clone()),
+        )
+        .nest_service("/pkg", ServeDir::new(format!("{root}/pkg")))
+        .nest("/api/v1", api::router(services))
+        .merge(pages)
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,69 @@
+use super::{affected, now_ms, on_db, Db, StoreResult};
+use app::model::ApiKeyView;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl ApiKeyRow {
+    pub fn view(self) -> ApiKeyView {
+        ApiKeyView {
+            id: self.id,
+            name: self.name,
+            prefix: self.prefix,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, name, prefix, created_at, last_used_at, revoked_at";
+
+pub async fn insert(
+    db: &Db,
+    name: &str,
+    prefix: &str,
+    key_hash: &str,
+    created_by: Option<i64>,
+) -> StoreResult<ApiKeyRow> {
+    let sql = format!(
+        "INSERT INTO api_keys (name, prefix, key_hash, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(name).bind(prefix).bind(key_hash).bind(created_by).bind(now_ms())
+        .fetch_one(pool).await)?)
+}
+
+pub async fn list(db: &Db) -> StoreResult<Vec<ApiKeyRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
+/// The live (not revoked) key with this hash.
+pub async fn live_by_hash(db: &Db, key_hash: &str) -> StoreResult<Option<ApiKeyRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(key_hash).fetch_optional(pool).await)?)
+}
+
+pub async fn touch(db: &Db, id: i64, at_ms: i64) -> StoreResult<()> {
+    affected!(db, pool => sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+        .bind(at_ms).bind(id).execute(pool).await)?;
+    Ok(())
+}
+
+/// Revokes a live key; false when there is no such live key.
+pub async fn revoke(db: &Db, id: i64) -> StoreResult<bool> {
+    let done = affected!(db, pool => sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now_ms()).bind(id).execute(pool).await)?;
+    Ok(done == 1)
+}

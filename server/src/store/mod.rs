@@ -1,0 +1,157 @@
+//! Storage over sqlx for SQLite (the embedded default) and PostgreSQL.
+//!
+//! Queries are written once in the SQL both dialects share (`$n` parameters
+//! in order, `RETURNING`, `ON CONFLICT`) and run on whichever pool is open.
+
+pub mod api_keys;
+pub mod login_failures;
+pub mod users;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("could not create the database directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// True when the statement broke a UNIQUE or PRIMARY KEY constraint.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(db)) if db.is_unique_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An open connection pool to one of the two supported engines.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// Like `on_db!` for a statement: evaluates to its rows-affected count.
+macro_rules! affected {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body.map(|done| done.rows_affected()),
+            $crate::store::Db::Postgres($pool) => $body.map(|done| done.rows_affected()),
+        }
+    };
+}
+pub(crate) use affected;
+
+/// A validated database location.
+#[derive(Clone, Debug)]
+pub enum DbTarget {
+    Sqlite(SqliteConnectOptions),
+    Postgres(PgConnectOptions),
+}
+
+impl DbTarget {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)
+                .map(DbTarget::Sqlite)
+                .map_err(|e| e.to_string())
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            PgConnectOptions::from_str(url)
+                .map(DbTarget::Postgres)
+                .map_err(|e| e.to_string())
+        } else {
+            Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
+        }
+    }
+}
+
+impl Db {
+    pub async fn connect(target: &DbTarget) -> StoreResult<Self> {
+        match target {
+            DbTarget::Sqlite(options) => {
+                create_parent_dir(options)?;
+                let options = options
+                    .clone()
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Db::Sqlite(pool))
+            }
+            DbTarget::Postgres(options) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options.clone())
+                    .await?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        affected!(self, pool => sqlx::query("SELECT 1").execute(pool).await)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+}
+
+fn create_parent_dir(options: &SqliteConnectOptions) -> StoreResult<()> {
+    let path = options.get_filename();
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && path.as_os_str() != ":memory:" => {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                path: dir.display().to_string(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Milliseconds since the Unix epoch: the one time format in the schema.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,267 @@
+//! Spawns the application for a test, with a fresh database of either engine.
+
+use reqwest::header::{ACCEPT, ORIGIN, REFERER};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response};
+use server::cli::Settings;
+use server::configuration::Config;
+use server::services::Services;
+use server::startup::Application;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test once per engine: `mod sqlite { fn x }`, `mod postgres { fn x }`.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Engine::Sqlite).await {
+                        super::$name(&app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Engine::Postgres).await {
+                        super::$name(&app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub services: Services,
+    /// A browser-like client: keeps cookies, follows no redirects.
+    pub client: Client,
+    dir: PathBuf,
+    pg_database: Option<String>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "alertwire_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The server Postgres tests create their databases on.
+pub fn pg_admin_url() -> String {
+    std::env::var("ALERTWIRE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+async fn create_pg_database(name: &str) -> Option<String> {
+    use sqlx::Connection;
+    let admin = pg_admin_url();
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(err) if !in_ci() => {
+            eprintln!("SKIPPED: PostgreSQL at {admin} is unreachable ({err}); CI=true makes this a failure");
+            return None;
+        }
+        Err(err) => panic!("PostgreSQL at {admin} is unreachable and CI=true: {err}"),
+    };
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin);
+    Some(format!("{base}/{name}"))
+}
+
+fn drop_pg_database(name: String) {
+    // Drop runs outside any runtime: use a small one of its own.
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
+    Settings {
+        database_url,
+        listen: "127.0.0.1:0".into(),
+        public_url: None,
+        secret_key_file: dir.join("secret.key").display().to_string(),
+        retry_schedule: "0s,1m,5m,15m,1h".into(),
+        request_timeout: "30s".into(),
+        allowed_targets: String::new(),
+        extra_ca_certs: None,
+    }
+}
+
+impl TestApp {
+    /// `None` only when Postgres is unreachable outside CI (the test is skipped).
+    pub async fn spawn(engine: Engine) -> Option<TestApp> {
+        let name = unique_name();
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (database_url, pg_database) = match engine {
+            Engine::Sqlite => (
+                format!("sqlite://{}", dir.join("alertwire.db").display()),
+                None,
+            ),
+            Engine::Postgres => (create_pg_database(&name).await?, Some(name)),
+        };
+        let config =
+            Config::from_settings(&test_settings(database_url, &dir)).expect("valid test config");
+        let app = Application::build(config)
+            .await
+            .expect("application starts");
+        let base = format!("http://{}", app.local_addr());
+        let services = app.services().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        Some(TestApp {
+            client: Self::browser(),
+            base,
+            services,
+            dir,
+            pg_database,
+        })
+    }
+
+    pub fn browser() -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Calls a server function as the hydrated page does (JSON answer).
+    pub async fn call(&self, client: &Client, function: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(&format!("/fn/{function}")))
+            .header(ORIGIN, &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Posts a form as a browser without JavaScript does, from `page`.
+    pub async fn post_form(
+        &self,
+        client: &Client,
+        page: &str,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        client
+            .post(self.url(&format!("/fn/{function}")))
+            .header(ORIGIN, &self.base)
+            .header(REFERER, self.url(page))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client
+            .get(self.url(path))
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a user directly through the services.
+    pub async fn create_user(&self, email: &str, role: &str) {
+        self.services
+            .create_user(app::backend::NewUserInput {
+                email: email.into(),
+                password: PASSWORD.into(),
+                password_confirm: PASSWORD.into(),
+                role: role.into(),
+            })
+            .await
+            .expect("user created");
+    }
+
+    /// A fresh client signed in as a new user with `role`.
+    pub async fn signed_in(&self, email: &str, role: &str) -> Client {
+        self.create_user(email, role).await;
+        let client = Self::browser();
+        let response = self
+            .call(
+                &client,
+                "login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert!(
+            response.status().is_success(),
+            "login as {email}: {}",
+            response.status()
+        );
+        client
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(name) = self.pg_database.take() {
+            drop_pg_database(name);
+        }
+    }
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub async fn error_json(response: Response) -> serde_json::Value {
+    response.json().await.expect("JSON error body")
+}

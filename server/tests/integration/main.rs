@@ -1,0 +1,10 @@
+//! Integration tests: the real application on port 0, against a fresh SQLite
+//! file and again against a fresh PostgreSQL database.
+
+mod helpers;
+
+mod accounts;
+mod api_keys;
+mod cli;
+mod health;
+mod users;
