@@ -13,5 +13,8 @@ cargo build --profile wasm-release --locked -p frontend --target wasm32-unknown-
 mkdir -p "$site/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name alertwire \
   "$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+# With LEPTOS_OUTPUT_NAME set at compile time the page loads <name>.wasm, as
+# cargo-leptos names it; wasm-bindgen writes <name>_bg.wasm.
+mv -f "$site/pkg/alertwire_bg.wasm" "$site/pkg/alertwire.wasm"
 cp style/main.css "$site/pkg/alertwire.css"
 if [ -d public ]; then cp -R public/. "$site/"; fi

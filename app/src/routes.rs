@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Redirect, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -28,6 +28,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every route renders with its data in the first response (`SsrMode::Async`):
+/// out-of-order streaming would need JavaScript to put the data in place, and
+/// every page must work without it.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -36,21 +39,21 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Alertwire")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/setup") view=SetupPage/>
-                <Route path=path!("/login") view=LoginPage/>
-                <ParentRoute path=path!("") view=AppShell>
-                    <Route path=path!("") view=|| view! { <Redirect path="/alerts"/> }/>
-                    <ParentRoute path=path!("/alerts") view=AlertsArea>
-                        <Route path=path!("") view=RulesTab/>
-                        <Route path=path!("/rules") view=RulesTab/>
-                        <Route path=path!("/destinations") view=DestinationsTab/>
-                        <Route path=path!("/deliveries") view=DeliveriesTab/>
+                <Route path=path!("/setup") ssr=SsrMode::Async view=SetupPage/>
+                <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage/>
+                <ParentRoute path=path!("") ssr=SsrMode::Async view=AppShell>
+                    <Route path=path!("") ssr=SsrMode::Async view=|| view! { <Redirect path="/alerts"/> }/>
+                    <ParentRoute path=path!("/alerts") ssr=SsrMode::Async view=AlertsArea>
+                        <Route path=path!("") ssr=SsrMode::Async view=RulesTab/>
+                        <Route path=path!("/rules") ssr=SsrMode::Async view=RulesTab/>
+                        <Route path=path!("/destinations") ssr=SsrMode::Async view=DestinationsTab/>
+                        <Route path=path!("/deliveries") ssr=SsrMode::Async view=DeliveriesTab/>
                     </ParentRoute>
-                    <ParentRoute path=path!("/settings") view=SettingsArea>
-                        <Route path=path!("") view=AccountPage/>
-                        <Route path=path!("/account") view=AccountPage/>
-                        <Route path=path!("/users") view=UsersPage/>
-                        <Route path=path!("/api-keys") view=ApiKeysPage/>
+                    <ParentRoute path=path!("/settings") ssr=SsrMode::Async view=SettingsArea>
+                        <Route path=path!("") ssr=SsrMode::Async view=AccountPage/>
+                        <Route path=path!("/account") ssr=SsrMode::Async view=AccountPage/>
+                        <Route path=path!("/users") ssr=SsrMode::Async view=UsersPage/>
+                        <Route path=path!("/api-keys") ssr=SsrMode::Async view=ApiKeysPage/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

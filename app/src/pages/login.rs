@@ -1,7 +1,6 @@
 use crate::api::account::Login;
 use crate::components::form::{action_error, Field, FormAlert};
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[component]
@@ -13,14 +12,13 @@ pub fn LoginPage() -> impl IntoView {
         <div class="auth-page">
             <section class="auth-card">
                 <h1>"Sign in to Alertwire"</h1>
-                // A plain form post, so the new session cookie arrives with a full page load.
-                <form method="post" action=Login::PATH novalidate>
+                <ActionForm action attr:novalidate=true>
                     <FormAlert error/>
                     <Field label="Email" name="email" kind="email" autocomplete="username" required=true error/>
                     <Field label="Password" name="password" kind="password" autocomplete="current-password"
                         required=true error/>
-                    <button type="submit" class="button primary wide">"Sign in"</button>
-                </form>
+                    <button type="submit" class="button primary wide" disabled=move || action.pending().get()>"Sign in"</button>
+                </ActionForm>
             </section>
         </div>
     }
