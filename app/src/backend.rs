@@ -5,7 +5,10 @@
 //! way: server -> app.
 
 use crate::error::AppError;
-use crate::model::{ApiKeysPage, CurrentUser, NewApiKey, UserView};
+use crate::model::{
+    ApiKeysPage, CurrentUser, DestinationForm, DestinationOutcome, DestinationPageData,
+    DestinationView, DestinationWithSecret, NewApiKey, UserView,
+};
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -58,6 +61,48 @@ pub trait Backend: Send + Sync + 'static {
         name: &str,
     ) -> Result<NewApiKey, AppError>;
     async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError>;
+
+    async fn list_destinations(&self) -> Result<Vec<DestinationView>, AppError>;
+    /// The destination (or none, for the wizard) and what a plain form post left for this page.
+    async fn destination_page(
+        &self,
+        session: &Session,
+        id: Option<i64>,
+    ) -> Result<DestinationPageData, AppError>;
+    /// `intent` is `test` or `save`; `plain_form` when the browser posted without JavaScript.
+    async fn submit_destination(
+        &self,
+        request: DestinationSubmission<'_>,
+    ) -> Result<DestinationOutcome, AppError>;
+    async fn set_destination_enabled(
+        &self,
+        id: i64,
+        enabled: bool,
+    ) -> Result<DestinationView, AppError>;
+    async fn delete_destination(&self, id: i64) -> Result<(), AppError>;
+    async fn reveal_signing_secret(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        actor: &CurrentUser,
+        id: i64,
+        password: &str,
+    ) -> Result<String, AppError>;
+    async fn rotate_signing_secret(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        id: i64,
+    ) -> Result<DestinationWithSecret, AppError>;
+}
+
+/// One submission of the Configure form.
+pub struct DestinationSubmission<'a> {
+    pub session: &'a Session,
+    pub plain_form: bool,
+    pub id: Option<i64>,
+    pub form: DestinationForm,
+    pub intent: &'a str,
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -14,6 +14,19 @@ pub fn utc_minute(unix_ms: i64) -> String {
     )
 }
 
+/// `2024-01-15T08:00:00Z` (RFC 3339, UTC, whole seconds) from Unix milliseconds.
+pub fn rfc3339(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -37,6 +50,8 @@ mod tests {
         assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
         // 2024-01-15T08:00:00Z, the documentation's example alert.
         assert_eq!(utc_minute(1_705_305_600_000), "2024-01-15 08:00 UTC");
+        assert_eq!(rfc3339(1_705_305_600_000), "2024-01-15T08:00:00Z");
+        assert_eq!(rfc3339(1_705_305_601_999), "2024-01-15T08:00:01Z");
         // A leap day.
         assert_eq!(utc_minute(1_709_210_096_000), "2024-02-29 12:34 UTC");
     }

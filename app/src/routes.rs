@@ -1,7 +1,7 @@
 use crate::components::shell::AppShell;
 use crate::pages::{
-    account::AccountPage, alerts::*, api_keys::ApiKeysPage, login::LoginPage, not_found::NotFound,
-    settings::SettingsArea, setup::SetupPage, users::UsersPage,
+    account::AccountPage, alerts::*, api_keys::ApiKeysPage, destinations::*, login::LoginPage,
+    not_found::NotFound, settings::SettingsArea, setup::SetupPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -47,6 +47,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") ssr=SsrMode::Async view=RulesTab/>
                         <Route path=path!("/rules") ssr=SsrMode::Async view=RulesTab/>
                         <Route path=path!("/destinations") ssr=SsrMode::Async view=DestinationsTab/>
+                        <Route path=path!("/destinations/new") ssr=SsrMode::Async view=ChooseDestinationType/>
+                        <Route path=path!("/destinations/new/webhook") ssr=SsrMode::Async view=NewWebhook/>
+                        <Route path=path!("/destinations/:id") ssr=SsrMode::Async view=DestinationDetail/>
                         <Route path=path!("/deliveries") ssr=SsrMode::Async view=DeliveriesTab/>
                     </ParentRoute>
                     <ParentRoute path=path!("/settings") ssr=SsrMode::Async view=SettingsArea>

@@ -3,7 +3,7 @@
 use crate::cli::Command;
 use crate::configuration::Config;
 use crate::services::Services;
-use crate::startup::{open_database, shutdown_signal, Application, StartupError};
+use crate::startup::{open_database, services, shutdown_signal, Application, StartupError};
 use app::backend::NewUserInput;
 use app::error::AppError;
 use std::io::BufRead;
@@ -43,7 +43,7 @@ pub async fn run(command: Option<Command>, config: Config) -> Result<(), Command
         }
         Command::CreateUser { email, role } => create_user(config, email, role).await,
         Command::CreateApiKey { name } => {
-            let services = Services::new(open_database(&config).await?);
+            let services = offline_services(&config).await?;
             let created = services.create_api_key(&name, None).await?;
             println!("{}", created.secret);
             Ok(())
@@ -71,7 +71,7 @@ async fn create_user(config: Config, email: String, role: String) -> Result<(), 
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let services = Services::new(open_database(&config).await?);
+    let services = offline_services(&config).await?;
     let input = NewUserInput {
         email,
         password_confirm: password.clone(),
@@ -81,4 +81,13 @@ async fn create_user(config: Config, email: String, role: String) -> Result<(), 
     let user = services.create_user(input).await?;
     println!("created {} ({})", user.email, user.role);
     Ok(())
+}
+
+/// Services for a one-off command (no listener: links use the configured public URL).
+async fn offline_services(config: &Config) -> Result<Services, CommandError> {
+    let db = open_database(config).await?;
+    let public_url = config
+        .resolved_public_url(config.listen)
+        .map_err(StartupError::from)?;
+    Ok(services(config, db, public_url)?)
 }

@@ -3,7 +3,11 @@
 pub mod cli;
 pub mod commands;
 pub mod configuration;
+pub mod crypto;
+pub mod delivery;
+pub mod domain;
 pub mod http;
+pub mod receiver;
 pub mod secret_key;
 pub mod services;
 pub mod sessions;

@@ -1,9 +1,11 @@
 //! Builds the application from a `Config`: database, sessions, router, listener.
 
 use crate::configuration::Config;
+use crate::crypto::SecretBox;
+use crate::delivery::HttpSender;
 use crate::http::{api, csrf, guard, health, pages};
 use crate::secret_key::{self, SecretKeyError};
-use crate::services::Services;
+use crate::services::{Deps, Services};
 use crate::sessions::AnyStore;
 use crate::store::{Db, StoreError};
 use axum::middleware::from_fn_with_state;
@@ -24,6 +26,8 @@ pub enum StartupError {
     Sessions(#[from] sqlx::Error),
     #[error("{0}")]
     SecretKey(#[from] SecretKeyError),
+    #[error("{0}")]
+    Client(#[from] crate::delivery::client::ClientError),
     #[error("invalid public URL: {0}")]
     PublicUrl(#[from] url::ParseError),
     #[error("cannot listen on {addr}: {source}")]
@@ -52,27 +56,40 @@ pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     Ok(db)
 }
 
+/// The services over an open database, with the secret key and HTTP client.
+pub fn services(config: &Config, db: Db, public_url: Url) -> Result<Services, StartupError> {
+    let key = secret_key::load_or_create(&config.secret_key_file)?;
+    let allowed = config.allowed_targets.iter().map(|c| c.pair()).collect();
+    let sender = HttpSender::new(
+        config.request_timeout,
+        allowed,
+        config.extra_ca_certs.as_deref(),
+    )?;
+    Ok(Services::new(
+        db,
+        Deps {
+            secrets: SecretBox::new(&key),
+            sender,
+            public_url,
+        },
+    ))
+}
+
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let _key = secret_key::load_or_create(&config.secret_key_file)?;
+        // A bad key file is a start-up error, before anything else happens.
+        secret_key::load_or_create(&config.secret_key_file)?;
+        let bind_error = |source| StartupError::Listen {
+            addr: config.listen,
+            source,
+        };
+        let listener = TcpListener::bind(config.listen).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let public_url = config.resolved_public_url(addr)?;
         let db = open_database(&config).await?;
-        let services = Services::new(db.clone());
+        let services = services(&config, db.clone(), public_url.clone())?;
         let store = AnyStore::open(&db).await?;
         store.spawn_cleanup();
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartupError::Listen {
-                    addr: config.listen,
-                    source,
-                })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartupError::Listen {
-                addr: config.listen,
-                source,
-            })?;
-        let public_url = config.resolved_public_url(addr)?;
         let router = build_router(&public_url, services.clone(), &store, addr);
         Ok(Application {
             listener,

@@ -38,3 +38,14 @@ pub fn require_role(needed: Role) -> Result<CurrentUser, AppError> {
         Err(AppError::Forbidden)
     }
 }
+
+/// True for a browser form post without JavaScript (it will reload the page).
+pub fn plain_form_post() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}

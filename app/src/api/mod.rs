@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod destinations;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -40,16 +40,24 @@ pub fn Field(
     /// Field name used by the form prefix, so two forms on a page keep distinct ids.
     #[prop(optional)]
     id_prefix: &'static str,
+    /// The submitted name when it differs from `name` (e.g. `form[url]`).
+    #[prop(optional)]
+    input_name: Option<&'static str>,
+    /// The value to show before any submission.
+    #[prop(optional, into)]
+    initial: Option<String>,
+    #[prop(optional)] placeholder: &'static str,
 ) -> impl IntoView {
     let id = format!("{id_prefix}{name}");
     let err_id = format!("{id}-error");
     let errors = form_errors(error);
     let message = move || errors.get().and_then(|f| f.message_for(name));
+    let initial = initial.unwrap_or_default();
     let kept = move || {
         errors
             .get()
             .and_then(|f| f.value_for(name))
-            .unwrap_or_default()
+            .unwrap_or_else(|| initial.clone())
     };
     let described = err_id.clone();
     view! {
@@ -57,8 +65,9 @@ pub fn Field(
             <label for=id.clone()>{label}</label>
             <input
                 id=id
-                name=name
+                name=input_name.unwrap_or(name)
                 type=kind
+                placeholder=placeholder
                 autocomplete=autocomplete
                 required=required
                 value=kept

@@ -12,6 +12,8 @@ pub fn AccountPage() -> impl IntoView {
     let error = action_error(action);
     let done = action_succeeded(action);
     let form = NodeRef::<Form>::new();
+    // Clears the form after a success; only the browser has a form to clear.
+    #[cfg(feature = "hydrate")]
     Effect::new(move || {
         if done.get() {
             if let Some(form) = form.get() {

@@ -43,16 +43,6 @@ pub fn RulesTab() -> impl IntoView {
 }
 
 #[component]
-pub fn DestinationsTab() -> impl IntoView {
-    view! {
-        <Title text="Destinations"/>
-        <EmptyState title="No destinations yet">
-            <p>"A destination is an HTTPS endpoint that receives alerts as signed webhooks."</p>
-        </EmptyState>
-    }
-}
-
-#[component]
 pub fn DeliveriesTab() -> impl IntoView {
     view! {
         <Title text="Deliveries"/>

@@ -120,6 +120,8 @@ fn NewUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
     let error = action_error(create);
     let done = action_succeeded(create);
     let form = NodeRef::<Form>::new();
+    // Clears the form after a success; only the browser has a form to clear.
+    #[cfg(feature = "hydrate")]
     Effect::new(move || {
         if done.get() {
             if let Some(form) = form.get() {

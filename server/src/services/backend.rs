@@ -1,9 +1,12 @@
 //! `Services` as the pages' `Backend`.
 
 use super::Services;
-use app::backend::{Backend, NewUserInput};
+use app::backend::{Backend, DestinationSubmission, NewUserInput};
 use app::error::AppError;
-use app::model::{ApiKeysPage, CurrentUser, NewApiKey, UserView};
+use app::model::{
+    ApiKeysPage, CurrentUser, DestinationOutcome, DestinationPageData, DestinationView,
+    DestinationWithSecret, NewApiKey, UserView,
+};
 use tower_sessions::Session;
 
 #[async_trait::async_trait]
@@ -75,5 +78,56 @@ impl Backend for Services {
 
     async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError> {
         Services::revoke_api_key(self, key_id).await
+    }
+
+    async fn list_destinations(&self) -> Result<Vec<DestinationView>, AppError> {
+        Services::list_destinations(self).await
+    }
+
+    async fn destination_page(
+        &self,
+        session: &Session,
+        id: Option<i64>,
+    ) -> Result<DestinationPageData, AppError> {
+        Services::destination_page(self, session, id).await
+    }
+
+    async fn submit_destination(
+        &self,
+        request: DestinationSubmission<'_>,
+    ) -> Result<DestinationOutcome, AppError> {
+        Services::submit_destination(self, request).await
+    }
+
+    async fn set_destination_enabled(
+        &self,
+        id: i64,
+        enabled: bool,
+    ) -> Result<DestinationView, AppError> {
+        Services::set_destination_enabled(self, id, enabled).await
+    }
+
+    async fn delete_destination(&self, id: i64) -> Result<(), AppError> {
+        Services::delete_destination(self, id).await
+    }
+
+    async fn reveal_signing_secret(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        actor: &CurrentUser,
+        id: i64,
+        password: &str,
+    ) -> Result<String, AppError> {
+        Services::reveal_secret_for_page(self, session, plain_form, actor, id, password).await
+    }
+
+    async fn rotate_signing_secret(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        id: i64,
+    ) -> Result<DestinationWithSecret, AppError> {
+        Services::rotate_secret_for_page(self, session, plain_form, id).await
     }
 }

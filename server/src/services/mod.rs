@@ -5,12 +5,24 @@
 pub mod accounts;
 pub mod api_keys;
 mod backend;
+pub mod destination_pages;
+pub mod destinations;
 pub mod passwords;
 
+use crate::crypto::{CryptoError, SecretBox};
+use crate::delivery::HttpSender;
 use crate::store::{Db, StoreError};
 use app::error::AppError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use url::Url;
+
+/// What the services need besides the database.
+pub struct Deps {
+    pub secrets: SecretBox,
+    pub sender: HttpSender,
+    pub public_url: Url,
+}
 
 /// Everything the request handlers and the CLI need, cheap to clone.
 #[derive(Clone)]
@@ -20,15 +32,17 @@ pub struct Services {
 
 struct Inner {
     db: Db,
+    deps: Deps,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
 }
 
 impl Services {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, deps: Deps) -> Self {
         Services {
             inner: Arc::new(Inner {
                 db,
+                deps,
                 users_exist: AtomicBool::new(false),
             }),
         }
@@ -36,6 +50,18 @@ impl Services {
 
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    pub fn secrets(&self) -> &SecretBox {
+        &self.inner.deps.secrets
+    }
+
+    pub fn sender(&self) -> &HttpSender {
+        &self.inner.deps.sender
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.inner.deps.public_url
     }
 
     /// Whether first-run setup is done (cached once it is).
@@ -56,5 +82,11 @@ impl Services {
 /// Logs a storage failure and hides its details from the caller.
 pub fn internal(err: StoreError) -> AppError {
     tracing::error!(error = %err, "storage failure");
+    AppError::Internal
+}
+
+/// Logs a secret that would not open and hides the details.
+pub fn undecryptable(err: CryptoError) -> AppError {
+    tracing::error!(error = %err, "stored secret unreadable");
     AppError::Internal
 }

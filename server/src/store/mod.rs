@@ -4,6 +4,7 @@
 //! in order, `RETURNING`, `ON CONFLICT`) and run on whichever pool is open.
 
 pub mod api_keys;
+pub mod destinations;
 pub mod login_failures;
 pub mod users;
 

@@ -19,15 +19,16 @@ pub enum Engine {
 }
 
 /// Runs each named test once per engine: `mod sqlite { fn x }`, `mod postgres { fn x }`.
+/// `with CTOR;` builds what each test gets from the engine (default: a plain `TestApp`).
 #[macro_export]
 macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
+    (with $ctor:path; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Engine::Sqlite).await {
-                        super::$name(&app).await;
+                    if let Some(env) = $ctor($crate::helpers::Engine::Sqlite).await {
+                        super::$name(&env).await;
                     }
                 }
             )*
@@ -36,12 +37,15 @@ macro_rules! on_both_engines {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Engine::Postgres).await {
-                        super::$name(&app).await;
+                    if let Some(env) = $ctor($crate::helpers::Engine::Postgres).await {
+                        super::$name(&env).await;
                     }
                 }
             )*
         }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_engines!(with $crate::helpers::TestApp::spawn; $($name),*);
     };
 }
 
@@ -133,6 +137,11 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
 impl TestApp {
     /// `None` only when Postgres is unreachable outside CI (the test is skipped).
     pub async fn spawn(engine: Engine) -> Option<TestApp> {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    /// Like `spawn`, with settings changed by `adjust`.
+    pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
         let name = unique_name();
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -143,8 +152,9 @@ impl TestApp {
             ),
             Engine::Postgres => (create_pg_database(&name).await?, Some(name)),
         };
-        let config =
-            Config::from_settings(&test_settings(database_url, &dir)).expect("valid test config");
+        let mut settings = test_settings(database_url, &dir);
+        adjust(&mut settings);
+        let config = Config::from_settings(&settings).expect("valid test config");
         let app = Application::build(config)
             .await
             .expect("application starts");
@@ -200,6 +210,19 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// GETs an absolute URL as a browser does and returns the page.
+    pub async fn client_get(&self, client: &Client, url: &str) -> String {
+        client
+            .get(url)
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("body")
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {

@@ -6,5 +6,8 @@ mod helpers;
 mod accounts;
 mod api_keys;
 mod cli;
+mod destinations;
+mod destinations_api;
 mod health;
+mod receivers;
 mod users;

@@ -1,7 +1,9 @@
 //! The REST API under `/api/v1` (API keys, JSON).
 
 mod auth;
+mod destinations;
 pub mod error;
+mod json;
 
 use crate::services::Services;
 use axum::middleware::from_fn_with_state;
@@ -10,6 +12,7 @@ use error::ApiError;
 
 pub fn router(services: Services) -> Router {
     Router::new()
+        .merge(destinations::routes())
         .fallback(not_found)
         .layer(from_fn_with_state(services.clone(), auth::require_api_key))
         .with_state(services)

@@ -46,3 +46,6 @@ pub struct ApiKeysPage {
     /// A key created by a form post without JavaScript, shown once after the reload.
     pub just_created: Option<NewApiKey>,
 }
+
+mod destinations;
+pub use destinations::*;

@@ -1,0 +1,78 @@
+use crate::error::AppError;
+use crate::model::{
+    DestinationForm, DestinationOutcome, DestinationPageData, DestinationView,
+    DestinationWithSecret,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use {
+    super::context::{backend, plain_form_post, require_role, session},
+    crate::backend::DestinationSubmission,
+    crate::domain::Role,
+};
+
+#[server(prefix = "/fn", endpoint = "destinations")]
+pub async fn list_destinations() -> Result<Vec<DestinationView>, AppError> {
+    require_role(Role::Viewer)?;
+    backend()?.list_destinations().await
+}
+
+#[server(prefix = "/fn", endpoint = "destination_page")]
+pub async fn destination_page(id: Option<i64>) -> Result<DestinationPageData, AppError> {
+    require_role(Role::Viewer)?;
+    backend()?.destination_page(&session().await?, id).await
+}
+
+/// Send Test Alert (`intent=test`) or Save (`intent=save`) from the Configure form.
+#[server(prefix = "/fn", endpoint = "submit_destination")]
+pub async fn submit_destination(
+    form: DestinationForm,
+    intent: String,
+    id: Option<i64>,
+) -> Result<DestinationOutcome, AppError> {
+    require_role(Role::Editor)?;
+    let session = session().await?;
+    let request = DestinationSubmission {
+        session: &session,
+        plain_form: plain_form_post(),
+        id,
+        form,
+        intent: &intent,
+    };
+    let outcome = backend()?.submit_destination(request).await?;
+    if let DestinationOutcome::Created(created) = &outcome {
+        leptos_axum::redirect(&format!("/alerts/destinations/{}", created.destination.id));
+    }
+    Ok(outcome)
+}
+
+#[server(prefix = "/fn", endpoint = "set_destination_enabled")]
+pub async fn set_destination_enabled(id: i64, enabled: bool) -> Result<DestinationView, AppError> {
+    require_role(Role::Editor)?;
+    backend()?.set_destination_enabled(id, enabled).await
+}
+
+#[server(prefix = "/fn", endpoint = "delete_destination")]
+pub async fn delete_destination(id: i64) -> Result<(), AppError> {
+    require_role(Role::Editor)?;
+    backend()?.delete_destination(id).await?;
+    leptos_axum::redirect("/alerts/destinations");
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "reveal_signing_secret")]
+pub async fn reveal_signing_secret(id: i64, password: String) -> Result<String, AppError> {
+    let actor = require_role(Role::Editor)?;
+    backend()?
+        .reveal_signing_secret(&session().await?, plain_form_post(), &actor, id, &password)
+        .await
+}
+
+#[server(prefix = "/fn", endpoint = "rotate_signing_secret")]
+pub async fn rotate_signing_secret(id: i64) -> Result<DestinationWithSecret, AppError> {
+    require_role(Role::Editor)?;
+    backend()?
+        .rotate_signing_secret(&session().await?, plain_form_post(), id)
+        .await
+}

@@ -1,0 +1,159 @@
+//! Destinations as the pages and the API see them.
+
+use serde::{Deserialize, Serialize};
+
+/// How a destination authenticates to its endpoint, without the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    None,
+    Bearer,
+    ApiKey,
+}
+
+impl AuthKind {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "none" | "" => Some(AuthKind::None),
+            "bearer" => Some(AuthKind::Bearer),
+            "api_key" => Some(AuthKind::ApiKey),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::None => "none",
+            AuthKind::Bearer => "bearer",
+            AuthKind::ApiKey => "api_key",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthKind::None => "None",
+            AuthKind::Bearer => "Bearer token",
+            AuthKind::ApiKey => "API key",
+        }
+    }
+}
+
+/// One custom header row as typed in the form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderRow {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+/// The Configure step, as submitted. Secrets left empty while editing keep
+/// the stored ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub auth_type: String,
+    #[serde(default)]
+    pub bearer_token: String,
+    #[serde(default)]
+    pub api_key_header: String,
+    #[serde(default)]
+    pub api_key: String,
+    #[serde(default)]
+    pub headers: Vec<HeaderRow>,
+}
+
+/// The result of the last test or delivery, for the list and detail pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastResult {
+    pub ok: bool,
+    /// `200 OK`, or what went wrong (`Connection refused`).
+    pub summary: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub host: String,
+    pub auth: AuthKind,
+    /// The API key header name, when the auth is an API key.
+    pub api_key_header: Option<String>,
+    pub headers: Vec<HeaderRow>,
+    pub enabled: bool,
+    pub last_result: Option<LastResult>,
+    /// When the previous signing secret stops being used, during a rotation.
+    pub previous_secret_expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A destination just created or whose secret was rotated: the only times
+/// the signing secret is shown without re-entering a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationWithSecret {
+    pub destination: DestinationView,
+    pub signing_secret: String,
+}
+
+/// What Send Test Alert did and saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestReport {
+    /// `POST https://…`
+    pub request_line: String,
+    /// Headers sent, secrets masked.
+    pub request_headers: Vec<(String, String)>,
+    pub ok: bool,
+    /// `200 OK`, when a response came.
+    pub status: Option<String>,
+    pub response_ms: u64,
+    /// The first 2 KiB of the response body.
+    pub response_body: String,
+    pub response_truncated: bool,
+    pub failure: Option<Failure>,
+}
+
+/// A failure explained in the words of the documentation's Troubleshooting section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// dns, connect, tls, timeout, http_status, redirect, blocked_address
+    pub kind: String,
+    /// `"Connection refused" or timeout`, `401 Unauthorized`, …
+    pub title: String,
+    pub cause: String,
+    pub detail: String,
+    pub fixes: Vec<String>,
+}
+
+/// What submitting the Configure form did, by the button pressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DestinationOutcome {
+    Tested(TestReport),
+    Created(DestinationWithSecret),
+    Updated(DestinationView),
+}
+
+/// What a page reloaded after a form post without JavaScript still needs:
+/// the form as typed, the test result, or a secret to show once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationFlash {
+    pub destination_id: Option<i64>,
+    pub form: Option<DestinationForm>,
+    pub report: Option<TestReport>,
+    pub signing_secret: Option<String>,
+    pub notice: Option<String>,
+}
+
+/// The wizard or a destination's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationPageData {
+    pub destination: Option<DestinationView>,
+    pub flash: Option<DestinationFlash>,
+}

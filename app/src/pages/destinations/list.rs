@@ -1,0 +1,78 @@
+use crate::api::destinations::list_destinations;
+use crate::components::shell::use_user;
+use crate::domain::Role;
+use crate::format::utc_minute;
+use crate::model::DestinationView;
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn DestinationsTab() -> impl IntoView {
+    let user = use_user();
+    let destinations = Resource::new(|| (), |_| list_destinations());
+    view! {
+        <Title text="Destinations"/>
+        <Suspense fallback=|| view! { <p class="muted">"Loading destinations…"</p> }>
+            {move || Suspend::new(async move {
+                let can_edit = user.await.is_some_and(|u| u.role.at_least(Role::Editor));
+                let list = destinations.await;
+                view! {
+                    <div class="toolbar">
+                        {can_edit.then(|| view! {
+                            <A href="/alerts/destinations/new" attr:class="button primary">"Add Destination"</A>
+                        })}
+                    </div>
+                    {match list {
+                        Ok(list) if list.is_empty() => Either::Left(view! {
+                            <div class="empty-state">
+                                <h2>"No destinations yet"</h2>
+                                <p>"A destination is an HTTPS endpoint that receives alerts as signed webhooks."</p>
+                            </div>
+                        }),
+                        Ok(list) => Either::Right(Either::Left(view! { <DestinationTable list/> })),
+                        Err(err) => Either::Right(Either::Right(view! {
+                            <p class="form-alert" role="alert">{err.to_string()}</p>
+                        })),
+                    }}
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DestinationTable(list: Vec<DestinationView>) -> impl IntoView {
+    view! {
+        <div class="panel table-wrap">
+            <table class="table">
+                <thead>
+                    <tr><th>"Name"</th><th>"Type"</th><th>"Host"</th><th>"Status"</th><th>"Last result"</th></tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|d| { let result = last_result(&d); view! {
+                        <tr class:inactive=!d.enabled>
+                            <td data-label="Name"><A href=format!("/alerts/destinations/{}", d.id)>{d.name.clone()}</A></td>
+                            <td data-label="Type">"Webhook"</td>
+                            <td data-label="Host"><code>{d.host.clone()}</code></td>
+                            <td data-label="Status">{if d.enabled { "Enabled" } else { "Disabled" }}</td>
+                            <td data-label="Last result">{result}</td>
+                        </tr>
+                    }}).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+pub fn last_result(d: &DestinationView) -> impl IntoView + use<> {
+    match &d.last_result {
+        None => Either::Left(view! { <span class="muted">"Not tested yet"</span> }),
+        Some(r) => Either::Right(view! {
+            <span class=if r.ok { "badge ok" } else { "badge failed" }>{r.summary.clone()}</span>
+            " "
+            <span class="muted">{utc_minute(r.at)}</span>
+        }),
+    }
+}

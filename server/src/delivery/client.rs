@@ -1,0 +1,331 @@
+//! The one HTTP client every webhook goes through: HTTPS only, certificates
+//! always verified, redirects never followed, the address guard on every
+//! connection, bounded time and bounded response reading.
+
+use super::address_guard;
+use super::resolver::{GuardedResolver, ResolveError};
+use reqwest::redirect::Policy;
+use reqwest::{Certificate, Client};
+use std::error::Error as StdError;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use url::{Host, Url};
+
+/// How much of a response body is kept.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid --extra-ca-certs (ALERTWIRE_EXTRA_CA_CERTS): {0}")]
+    ExtraCa(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Build(#[from] reqwest::Error),
+}
+
+/// Why an attempt failed (stored with every attempt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    HttpStatus,
+    Redirect,
+    BlockedAddress,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Dns => "dns",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::HttpStatus => "http_status",
+            ErrorKind::Redirect => "redirect",
+            ErrorKind::BlockedAddress => "blocked_address",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// One request, ready to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingRequest {
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What one attempt did and saw.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub duration: Duration,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    pub response_headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub body_truncated: bool,
+    pub error: Option<AttemptError>,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// `200 OK`
+    pub fn status_line(&self) -> Option<String> {
+        let code = self.status?;
+        Some(match &self.reason {
+            Some(reason) => format!("{code} {reason}"),
+            None => code.to_string(),
+        })
+    }
+
+    fn failed(started: Instant, kind: ErrorKind, message: String) -> Self {
+        Attempt {
+            duration: started.elapsed(),
+            status: None,
+            reason: None,
+            response_headers: Vec::new(),
+            body: Vec::new(),
+            body_truncated: false,
+            error: Some(AttemptError { kind, message }),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct HttpSender {
+    client: Client,
+    allowed: Arc<Vec<(IpAddr, u8)>>,
+}
+
+impl HttpSender {
+    pub fn new(
+        timeout: Duration,
+        allowed: Vec<(IpAddr, u8)>,
+        extra_ca: Option<&Path>,
+    ) -> Result<Self, ClientError> {
+        let allowed = Arc::new(allowed);
+        let mut builder = Client::builder()
+            .https_only(true)
+            .redirect(Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(64)
+            .user_agent(concat!("Alertwire/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allowed: allowed.clone(),
+            }));
+        if let Some(path) = extra_ca {
+            for cert in load_pem_bundle(path)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        Ok(HttpSender {
+            client: builder.build()?,
+            allowed,
+        })
+    }
+
+    pub fn allowed(&self) -> &[(IpAddr, u8)] {
+        &self.allowed
+    }
+
+    /// Sends one request; every failure becomes part of the `Attempt`.
+    pub async fn send(&self, request: OutgoingRequest) -> Attempt {
+        let started = Instant::now();
+        // IP-literal hosts never reach the resolver: check them here.
+        if let Some(ip) = literal_ip(&request.url) {
+            if let Err(blocked) = address_guard::check(ip, &self.allowed) {
+                return Attempt::failed(started, ErrorKind::BlockedAddress, blocked.to_string());
+            }
+        }
+        let mut builder = self.client.post(request.url.clone()).body(request.body);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        match builder.send().await {
+            Ok(response) => read_response(started, response).await,
+            Err(err) => {
+                let (kind, message) = classify(&err);
+                Attempt::failed(started, kind, message)
+            }
+        }
+    }
+}
+
+fn load_pem_bundle(path: &Path) -> Result<Vec<Certificate>, ClientError> {
+    let pem = std::fs::read(path)
+        .map_err(|e| ClientError::ExtraCa(format!("cannot read {}: {e}", path.display())))?;
+    Certificate::from_pem_bundle(&pem)
+        .map_err(|e| ClientError::ExtraCa(format!("{}: {e}", path.display())))
+}
+
+fn literal_ip(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+        Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+        Host::Domain(_) => None,
+    }
+}
+
+async fn read_response(started: Instant, mut response: reqwest::Response) -> Attempt {
+    let status = response.status();
+    let response_headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let mut body = Vec::new();
+    let mut truncated = false;
+    let mut read_error = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_RESPONSE_BYTES - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(err) => {
+                read_error = Some(classify(&err));
+                break;
+            }
+        }
+    }
+    let error = status_error(status, location.as_deref())
+        .or(read_error.map(|(kind, message)| AttemptError { kind, message }));
+    Attempt {
+        duration: started.elapsed(),
+        status: Some(status.as_u16()),
+        reason: status.canonical_reason().map(str::to_owned),
+        response_headers,
+        body,
+        body_truncated: truncated,
+        error,
+    }
+}
+
+fn status_error(status: reqwest::StatusCode, location: Option<&str>) -> Option<AttemptError> {
+    let line = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    let line = line.trim_end();
+    if status.is_success() {
+        None
+    } else if status.is_redirection() {
+        let to = location.map(|l| format!(" to {l}")).unwrap_or_default();
+        Some(AttemptError {
+            kind: ErrorKind::Redirect,
+            message: format!(
+                "The endpoint answered {line}, redirecting{to}; redirects are never followed"
+            ),
+        })
+    } else {
+        Some(AttemptError {
+            kind: ErrorKind::HttpStatus,
+            message: format!("The endpoint answered {line}"),
+        })
+    }
+}
+
+/// Sorts a transport error into a kind, with a message a person can act on.
+fn classify(err: &reqwest::Error) -> (ErrorKind, String) {
+    let chain = error_chain(err);
+    if let Some(resolve) = find::<ResolveError>(err) {
+        return match resolve {
+            ResolveError::Blocked(b) => (ErrorKind::BlockedAddress, b.to_string()),
+            ResolveError::NotFound { host, .. } => (
+                ErrorKind::Dns,
+                format!("{host} does not resolve to an address"),
+            ),
+        };
+    }
+    if err.is_timeout() {
+        return (
+            ErrorKind::Timeout,
+            "The endpoint did not answer in time".into(),
+        );
+    }
+    let lower = chain.to_lowercase();
+    if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("peer")
+    {
+        return (
+            ErrorKind::Tls,
+            format!("The TLS handshake failed: {}", last_cause(err)),
+        );
+    }
+    if let Some(io) = find::<std::io::Error>(err) {
+        if io.kind() == std::io::ErrorKind::ConnectionRefused {
+            return (ErrorKind::Connect, "Connection refused".into());
+        }
+    }
+    if err.is_connect() {
+        return (
+            ErrorKind::Connect,
+            format!("Could not connect: {}", last_cause(err)),
+        );
+    }
+    (ErrorKind::Connect, format!("The request failed: {chain}"))
+}
+
+fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+fn last_cause(err: &(dyn StdError + 'static)) -> String {
+    let mut last = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    last
+}
+
+fn find<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current: Option<&'a (dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}

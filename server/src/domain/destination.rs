@@ -1,0 +1,214 @@
+//! A destination form parsed into values that can only be valid.
+
+use super::header::{check_value, reserved_reason, HeaderName};
+use super::webhook_url::WebhookUrl;
+use app::error::FormErrors;
+use app::model::{AuthKind, DestinationForm, HeaderRow};
+use std::net::IpAddr;
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_SECRET_BYTES: usize = 4096;
+pub const MAX_HEADERS: usize = 20;
+pub const MAX_HEADERS_BYTES: usize = 8192;
+
+/// Authentication with its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    ApiKey { header: HeaderName, key: String },
+}
+
+impl Auth {
+    pub fn kind(&self) -> AuthKind {
+        match self {
+            Auth::None => AuthKind::None,
+            Auth::Bearer(_) => AuthKind::Bearer,
+            Auth::ApiKey { .. } => AuthKind::ApiKey,
+        }
+    }
+
+    /// The header this authentication sets, which custom headers may not repeat.
+    fn header_name(&self) -> Option<&str> {
+        match self {
+            Auth::None => None,
+            Auth::Bearer(_) => Some("authorization"),
+            Auth::ApiKey { header, .. } => Some(header.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidDestination {
+    pub name: String,
+    pub url: WebhookUrl,
+    pub auth: Auth,
+    pub headers: Vec<(HeaderName, String)>,
+}
+
+/// Secrets already stored, used when an edit leaves a secret field empty.
+#[derive(Debug, Default, Clone)]
+pub struct KeptSecrets {
+    pub bearer_token: Option<String>,
+    pub api_key: Option<String>,
+}
+
+/// Parses the whole form, collecting every field's problem at once.
+pub fn parse(
+    form: &DestinationForm,
+    allowed: &[(IpAddr, u8)],
+    kept: &KeptSecrets,
+) -> Result<ValidDestination, FormErrors> {
+    let mut errors = FormErrors::default();
+    let name = parse_name(&form.name)
+        .map_err(|m| errors.add("name", m))
+        .ok();
+    let url = WebhookUrl::parse(&form.url, allowed)
+        .map_err(|m| errors.add("url", m))
+        .ok();
+    let auth = parse_auth(form, kept, &mut errors);
+    let headers = parse_headers(&form.headers, auth.as_ref(), &mut errors);
+    match (name, url, auth) {
+        (Some(name), Some(url), Some(auth)) if errors.is_empty() => Ok(ValidDestination {
+            name,
+            url,
+            auth,
+            headers,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn parse_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("Give the destination a name".into());
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(format!("Names can be at most {MAX_NAME_CHARS} characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("Names cannot contain control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
+fn secret(raw: &str, kept: Option<&String>, missing: &str) -> Result<String, String> {
+    let value = if raw.is_empty() {
+        kept.cloned().unwrap_or_default()
+    } else {
+        raw.to_owned()
+    };
+    if value.trim().is_empty() {
+        return Err(missing.to_owned());
+    }
+    check_value(&value, MAX_SECRET_BYTES)?;
+    Ok(value)
+}
+
+fn parse_auth(form: &DestinationForm, kept: &KeptSecrets, errors: &mut FormErrors) -> Option<Auth> {
+    match AuthKind::parse(&form.auth_type) {
+        None => {
+            errors.add("auth_type", "Choose None, Bearer token or API key");
+            None
+        }
+        Some(AuthKind::None) => Some(Auth::None),
+        Some(AuthKind::Bearer) => secret(
+            &form.bearer_token,
+            kept.bearer_token.as_ref(),
+            "Enter the bearer token",
+        )
+        .map(Auth::Bearer)
+        .map_err(|m| errors.add("bearer_token", m))
+        .ok(),
+        Some(AuthKind::ApiKey) => {
+            let header_raw = if form.api_key_header.trim().is_empty() {
+                "X-API-Key"
+            } else {
+                &form.api_key_header
+            };
+            let header = HeaderName::parse(header_raw)
+                .and_then(|h| match reserved_reason(&h) {
+                    Some(why) => Err(format!(
+                        "{header_raw} {why}, so it cannot carry the API key"
+                    )),
+                    None => Ok(h),
+                })
+                .map_err(|m| errors.add("api_key_header", m))
+                .ok();
+            let key = secret(&form.api_key, kept.api_key.as_ref(), "Enter the API key")
+                .map_err(|m| errors.add("api_key", m))
+                .ok();
+            Some(Auth::ApiKey {
+                header: header?,
+                key: key?,
+            })
+        }
+    }
+}
+
+fn parse_headers(
+    rows: &[HeaderRow],
+    auth: Option<&Auth>,
+    errors: &mut FormErrors,
+) -> Vec<(HeaderName, String)> {
+    let filled: Vec<(usize, &HeaderRow)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !(r.name.trim().is_empty() && r.value.is_empty()))
+        .collect();
+    if filled.len() > MAX_HEADERS {
+        errors.add("headers", format!("At most {MAX_HEADERS} custom headers"));
+        return Vec::new();
+    }
+    let total: usize = filled
+        .iter()
+        .map(|(_, r)| r.name.trim().len() + r.value.len())
+        .sum();
+    if total > MAX_HEADERS_BYTES {
+        errors.add(
+            "headers",
+            format!(
+                "Custom headers can be at most {} KiB in all",
+                MAX_HEADERS_BYTES / 1024
+            ),
+        );
+    }
+    let auth_header = auth.and_then(Auth::header_name);
+    let mut parsed: Vec<(HeaderName, String)> = Vec::new();
+    for (i, row) in filled {
+        match parse_header(row, auth_header, &parsed) {
+            Ok(header) => parsed.push(header),
+            Err((field, m)) => errors.add(&format!("headers.{i}.{field}"), m),
+        }
+    }
+    parsed
+}
+
+fn parse_header(
+    row: &HeaderRow,
+    auth_header: Option<&str>,
+    earlier: &[(HeaderName, String)],
+) -> Result<(HeaderName, String), (&'static str, String)> {
+    let name = HeaderName::parse(&row.name).map_err(|m| ("name", m))?;
+    if let Some(why) = reserved_reason(&name) {
+        return Err((
+            "name",
+            format!("{} {why}, so it cannot be set here", row.name.trim()),
+        ));
+    }
+    if auth_header == Some(name.as_str()) {
+        return Err((
+            "name",
+            format!("{} is set by the Authentication you chose", row.name.trim()),
+        ));
+    }
+    if earlier.iter().any(|(n, _)| n == &name) {
+        return Err(("name", format!("{} is already set above", row.name.trim())));
+    }
+    check_value(&row.value, MAX_HEADERS_BYTES).map_err(|m| ("value", m))?;
+    Ok((name, row.value.clone()))
+}
+
+#[cfg(test)]
+mod tests;

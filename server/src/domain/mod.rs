@@ -1,0 +1,5 @@
+//! Server-side values that can only hold valid data.
+
+pub mod destination;
+pub mod header;
+pub mod webhook_url;

@@ -1,0 +1,199 @@
+//! `/api/v1/destinations` (DESIGN.md "HTTP API").
+
+use super::error::ApiError;
+use super::json::ApiJson;
+use crate::services::Services;
+use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::time::Duration;
+
+pub fn routes() -> Router<Services> {
+    Router::new()
+        .route("/destinations", get(list).post(create))
+        .route("/destinations/{id}", get(show).patch(update).delete(remove))
+        .route("/destinations/{id}/test", post(test))
+        .route("/destinations/{id}/rotate-secret", post(rotate))
+}
+
+/// `auth` as the API spells it; secrets are write-only.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum AuthInput {
+    None,
+    Bearer {
+        token: Option<String>,
+    },
+    ApiKey {
+        header: Option<String>,
+        key: Option<String>,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DestinationInput {
+    name: Option<String>,
+    url: Option<String>,
+    auth: Option<AuthInput>,
+    headers: Option<Vec<HeaderRow>>,
+    enabled: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+struct DestinationOut {
+    #[serde(flatten)]
+    view: DestinationView,
+    auth: serde_json::Value,
+}
+
+fn out(view: DestinationView) -> DestinationOut {
+    let auth = match view.auth {
+        AuthKind::None => json!({"type": "none"}),
+        AuthKind::Bearer => json!({"type": "bearer"}),
+        AuthKind::ApiKey => json!({"type": "api_key", "header": view.api_key_header}),
+    };
+    DestinationOut { view, auth }
+}
+
+/// Applies the given fields over `base` (everything for a create, the stored settings for a patch).
+fn merge(mut base: DestinationForm, input: DestinationInput) -> DestinationForm {
+    if let Some(name) = input.name {
+        base.name = name;
+    }
+    if let Some(url) = input.url {
+        base.url = url;
+    }
+    if let Some(headers) = input.headers {
+        base.headers = headers;
+    }
+    match input.auth {
+        None => {}
+        Some(AuthInput::None) => base.auth_type = "none".into(),
+        Some(AuthInput::Bearer { token }) => {
+            base.auth_type = "bearer".into();
+            base.bearer_token = token.unwrap_or_default();
+        }
+        Some(AuthInput::ApiKey { header, key }) => {
+            base.auth_type = "api_key".into();
+            base.api_key_header = header.unwrap_or_else(|| "X-API-Key".into());
+            base.api_key = key.unwrap_or_default();
+        }
+    }
+    base
+}
+
+fn stored_form(d: &DestinationView) -> DestinationForm {
+    DestinationForm {
+        name: d.name.clone(),
+        url: d.url.clone(),
+        auth_type: d.auth.as_str().into(),
+        api_key_header: d.api_key_header.clone().unwrap_or_default(),
+        headers: d.headers.clone(),
+        ..DestinationForm::default()
+    }
+}
+
+async fn list(State(s): State<Services>) -> Result<Json<serde_json::Value>, ApiError> {
+    let all: Vec<DestinationOut> = s.list_destinations().await?.into_iter().map(out).collect();
+    Ok(Json(json!({ "destinations": all })))
+}
+
+async fn show(
+    State(s): State<Services>,
+    Path(id): Path<i64>,
+) -> Result<Json<DestinationOut>, ApiError> {
+    Ok(Json(out(s.destination(id).await?)))
+}
+
+async fn create(
+    State(s): State<Services>,
+    ApiJson(input): ApiJson<DestinationInput>,
+) -> Result<Response, ApiError> {
+    let enabled = input.enabled;
+    let base = DestinationForm {
+        auth_type: "none".into(),
+        ..DestinationForm::default()
+    };
+    let created = s.create_destination(&merge(base, input)).await?;
+    let mut view = created.destination;
+    if enabled == Some(false) {
+        view = s.set_destination_enabled(view.id, false).await?;
+    }
+    let body = json!({ "destination": out(view), "signing_secret": created.signing_secret });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn update(
+    State(s): State<Services>,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<DestinationInput>,
+) -> Result<Json<DestinationOut>, ApiError> {
+    let current = s.destination(id).await?;
+    let enabled = input.enabled;
+    let changes_settings = input.name.is_some()
+        || input.url.is_some()
+        || input.auth.is_some()
+        || input.headers.is_some();
+    let mut view = current.clone();
+    if changes_settings {
+        view = s
+            .update_destination(id, &merge(stored_form(&current), input))
+            .await?;
+    }
+    if let Some(enabled) = enabled {
+        view = s.set_destination_enabled(id, enabled).await?;
+    }
+    Ok(Json(out(view)))
+}
+
+async fn remove(State(s): State<Services>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    s.delete_destination(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn test(
+    State(s): State<Services>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let current = s.destination(id).await?;
+    let report = s.test_destination(&stored_form(&current), Some(id)).await?;
+    Ok(Json(json!({ "test": report })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateInput {
+    grace_seconds: Option<u64>,
+}
+
+async fn rotate(
+    State(s): State<Services>,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // The body is optional: `{}` or nothing rotates with the default grace period.
+    let input: RotateInput = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError(app::error::AppError::invalid(
+                "grace_seconds",
+                format!("Invalid JSON: {e}"),
+            ))
+        })?
+    };
+    let grace = input
+        .grace_seconds
+        .map(Duration::from_secs)
+        .unwrap_or(crate::services::destinations::DEFAULT_GRACE);
+    let rotated = s.rotate_signing_secret(id, grace).await?;
+    Ok(Json(
+        json!({ "destination": out(rotated.destination), "signing_secret": rotated.signing_secret }),
+    ))
+}

@@ -1,0 +1,117 @@
+//! Destination rows. Secret columns hold sealed values (see `crypto`).
+
+use super::{affected, now_ms, on_db, Db, StoreResult};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DestinationRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub auth_type: String,
+    pub auth_header: Option<String>,
+    pub auth_secret: Option<String>,
+    pub headers: String,
+    pub signing_secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub enabled: bool,
+    pub last_result_ok: Option<bool>,
+    pub last_result_summary: Option<String>,
+    pub last_result_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns a create or an edit writes.
+#[derive(Debug, Clone)]
+pub struct DestinationFields {
+    pub name: String,
+    pub url: String,
+    pub auth_type: String,
+    pub auth_header: Option<String>,
+    pub auth_secret: Option<String>,
+    pub headers: String,
+}
+
+const COLUMNS: &str = "id, name, kind, url, auth_type, auth_header, auth_secret, headers, signing_secret, \
+    previous_secret, previous_secret_expires_at, enabled, last_result_ok, last_result_summary, last_result_at, \
+    created_at, updated_at";
+
+pub async fn list(db: &Db) -> StoreResult<Vec<DestinationRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM destinations WHERE deleted_at IS NULL ORDER BY LOWER(name), id"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DestinationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM destinations WHERE id = $1 AND deleted_at IS NULL");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn insert(
+    db: &Db,
+    f: &DestinationFields,
+    signing_secret: &str,
+) -> StoreResult<DestinationRow> {
+    let sql = format!(
+        "INSERT INTO destinations (name, url, auth_type, auth_header, auth_secret, headers, signing_secret, \
+         enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8) RETURNING {COLUMNS}"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(&f.name).bind(&f.url).bind(&f.auth_type).bind(&f.auth_header).bind(&f.auth_secret)
+        .bind(&f.headers).bind(signing_secret).bind(now_ms())
+        .fetch_one(pool).await)?)
+}
+
+pub async fn update(
+    db: &Db,
+    id: i64,
+    f: &DestinationFields,
+) -> StoreResult<Option<DestinationRow>> {
+    let sql = format!(
+        "UPDATE destinations SET name = $1, url = $2, auth_type = $3, auth_header = $4, auth_secret = $5, \
+         headers = $6, updated_at = $7 WHERE id = $8 AND deleted_at IS NULL RETURNING {COLUMNS}"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(&f.name).bind(&f.url).bind(&f.auth_type).bind(&f.auth_header).bind(&f.auth_secret)
+        .bind(&f.headers).bind(now_ms()).bind(id)
+        .fetch_optional(pool).await)?)
+}
+
+pub async fn set_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<bool> {
+    let n = affected!(db, pool => sqlx::query(
+        "UPDATE destinations SET enabled = $1, updated_at = $2 WHERE id = $3 AND deleted_at IS NULL")
+        .bind(enabled).bind(now_ms()).bind(id).execute(pool).await)?;
+    Ok(n == 1)
+}
+
+pub async fn soft_delete(db: &Db, id: i64) -> StoreResult<bool> {
+    let n = affected!(db, pool => sqlx::query(
+        "UPDATE destinations SET deleted_at = $1, enabled = FALSE WHERE id = $2 AND deleted_at IS NULL")
+        .bind(now_ms()).bind(id).execute(pool).await)?;
+    Ok(n == 1)
+}
+
+/// Replaces the signing secret, keeping the old one until `expires_at`.
+pub async fn rotate_secret(
+    db: &Db,
+    id: i64,
+    new_secret: &str,
+    previous: &str,
+    expires_at: i64,
+) -> StoreResult<bool> {
+    let n = affected!(db, pool => sqlx::query(
+        "UPDATE destinations SET signing_secret = $1, previous_secret = $2, previous_secret_expires_at = $3, \
+         updated_at = $4 WHERE id = $5 AND deleted_at IS NULL")
+        .bind(new_secret).bind(previous).bind(expires_at).bind(now_ms()).bind(id).execute(pool).await)?;
+    Ok(n == 1)
+}
+
+pub async fn record_result(db: &Db, id: i64, ok: bool, summary: &str, at: i64) -> StoreResult<()> {
+    affected!(db, pool => sqlx::query(
+        "UPDATE destinations SET last_result_ok = $1, last_result_summary = $2, last_result_at = $3 WHERE id = $4")
+        .bind(ok).bind(summary).bind(at).bind(id).execute(pool).await)?;
+    Ok(())
+}
