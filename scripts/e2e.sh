@@ -1,37 +1,54 @@
 #!/usr/bin/env bash
 # Runs the Playwright suite in Chromium against the built release server on a
-# fresh SQLite database.
+# fresh SQLite database, with two local HTTPS receivers (one answering 200,
+# one 401) whose CA the server trusts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 site="${LEPTOS_SITE_ROOT:-$target_dir/site}"
+bin="$target_dir/release/server"
 work="$(mktemp -d)"
 port="${ALERTWIRE_E2E_PORT:-3100}"
-log="$work/server.log"
+pids=()
 
 cleanup() {
-  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+wait_for() { # wait_for <test command...>
+  for _ in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "timed out waiting for: $*" >&2; return 1
+}
+
+# Receivers share one data directory, hence one CA; the first one makes it.
+receiver_env=(env -u DATABASE_URL ALERTWIRE_SECRET_KEY_FILE="$work/data/secret.key")
+"${receiver_env[@]}" "$bin" receive --listen 127.0.0.1:3201 --quiet >"$work/rx-ok.log" 2>&1 &
+pids+=($!)
+wait_for test -f "$work/data/receiver/ca.pem"
+"${receiver_env[@]}" "$bin" receive --listen 127.0.0.1:3202 --status 401 --quiet >"$work/rx-401.log" 2>&1 &
+pids+=($!)
 
 env -u DATABASE_URL LEPTOS_SITE_ROOT="$site" \
   DATABASE_URL="sqlite://$work/e2e.db" \
   ALERTWIRE_SECRET_KEY_FILE="$work/secret.key" \
   ALERTWIRE_LISTEN="127.0.0.1:$port" \
   ALERTWIRE_PUBLIC_URL="http://127.0.0.1:$port" \
-  "$target_dir/release/server" serve >"$log" 2>&1 &
-server_pid=$!
-
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then cat "$log"; exit 1; fi
-  sleep 0.1
-done
+  ALERTWIRE_EXTRA_CA_CERTS="$work/data/receiver/ca.pem" \
+  ALERTWIRE_ALLOWED_TARGETS="127.0.0.0/8,::1/128" \
+  "$bin" serve >"$work/server.log" 2>&1 &
+pids+=($!)
+wait_for curl -fsS "http://127.0.0.1:$port/healthz"
+wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/3202"
 
 cd end2end
-if ! ALERTWIRE_E2E_URL="http://127.0.0.1:$port" npx playwright test; then
-  echo "---- server log ----"; tail -n 50 "$log"
+if ! ALERTWIRE_E2E_URL="http://127.0.0.1:$port" \
+  ALERTWIRE_E2E_RECEIVER="https://localhost:3201/hook" \
+  ALERTWIRE_E2E_FAILING_RECEIVER="https://localhost:3202/hook" \
+  npx playwright test; then
+  echo "---- server log ----"; tail -n 50 "$work/server.log"
   exit 1
 fi

@@ -102,4 +102,24 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Run a local HTTPS webhook receiver, for trying Alertwire and for tests and
+    /// benchmarks. It listens on --listen (127.0.0.1:9443 when --listen is left at
+    /// its default) with a certificate from its own CA, kept under the data directory.
+    Receive {
+        /// Answer 500 to the first N requests
+        #[arg(long, default_value_t = 0)]
+        fail_first: u32,
+        /// Status code of the other answers
+        #[arg(long, default_value_t = 200)]
+        status: u16,
+        /// Wait this many milliseconds before each answer
+        #[arg(long, default_value_t = 0)]
+        delay: u64,
+        /// The destination's signing secret (whsec_...), to check signatures
+        #[arg(long, env = "ALERTWIRE_RECEIVER_SECRET")]
+        secret: Option<String>,
+        /// Print nothing per request
+        #[arg(long)]
+        quiet: bool,
+    },
 }

@@ -2,11 +2,14 @@
 
 use crate::cli::Command;
 use crate::configuration::Config;
+use crate::receiver::{describe, tls, Behaviour, Receiver};
 use crate::services::Services;
 use crate::startup::{open_database, services, shutdown_signal, Application, StartupError};
 use app::backend::NewUserInput;
 use app::error::AppError;
 use std::io::BufRead;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -42,6 +45,21 @@ pub async fn run(command: Option<Command>, config: Config) -> Result<(), Command
             Ok(())
         }
         Command::CreateUser { email, role } => create_user(config, email, role).await,
+        Command::Receive {
+            fail_first,
+            status,
+            delay,
+            secret,
+            quiet,
+        } => {
+            let behaviour = Behaviour {
+                status,
+                fail_first,
+                delay: Duration::from_millis(delay),
+                location: None,
+            };
+            receive(&config, behaviour, secret, quiet).await
+        }
         Command::CreateApiKey { name } => {
             let services = offline_services(&config).await?;
             let created = services.create_api_key(&name, None).await?;
@@ -90,4 +108,46 @@ async fn offline_services(config: &Config) -> Result<Services, CommandError> {
         .resolved_public_url(config.listen)
         .map_err(StartupError::from)?;
     Ok(services(config, db, public_url)?)
+}
+
+/// Runs the local HTTPS receiver until interrupted.
+async fn receive(
+    config: &Config,
+    behaviour: Behaviour,
+    secret: Option<String>,
+    quiet: bool,
+) -> Result<(), CommandError> {
+    let data_dir = config
+        .secret_key_file
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let (local, ca_path) = tls::load_or_make(&data_dir.join("receiver"))
+        .map_err(|e| CommandError::Rejected(e.to_string()))?;
+    // The app's own default address would clash with a server on the same machine.
+    let listen = if config.listen.port() == 3000 {
+        "127.0.0.1:9443".parse().unwrap_or(config.listen)
+    } else {
+        config.listen
+    };
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let on_receive: Option<Arc<dyn Fn(&crate::receiver::Received) + Send + Sync>> = if quiet {
+        None
+    } else {
+        Some(Arc::new(move |got| {
+            println!("{}", describe(got, secret.as_deref()))
+        }))
+    };
+    let receiver = Receiver::start(listener, local.server_config.clone(), behaviour, on_receive)?;
+    let ca = std::fs::canonicalize(&ca_path).unwrap_or(ca_path);
+    println!(
+        "receiving webhooks on https://localhost:{}/",
+        receiver.addr.port()
+    );
+    println!(
+        "CA certificate: {} (trust it with ALERTWIRE_EXTRA_CA_CERTS)",
+        ca.display()
+    );
+    shutdown_signal().await;
+    Ok(())
 }

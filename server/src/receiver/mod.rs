@@ -1,7 +1,10 @@
 //! A local HTTPS webhook receiver: for trying the product, and for tests and
 //! benchmarks. It records what it receives and can answer failures on purpose.
 
+mod report;
 pub mod tls;
+
+pub use report::describe;
 
 use axum::body::Bytes;
 use axum::extract::State;

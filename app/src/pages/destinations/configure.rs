@@ -103,14 +103,14 @@ fn AuthFields(
             </div>
             <p class="field-error" role="status">{message}</p>
             <div class="auth-bearer">
-                <Field label="Bearer token" name="bearer_token" input_name="form[bearer_token]" kind="password"
+                <Field label="Token" name="bearer_token" input_name="form[bearer_token]" kind="password"
                     autocomplete="off" hint=if editing { keep_hint } else { "Sent as Authorization: Bearer <token>." } error
                     initial=initial.bearer_token.clone()/>
             </div>
             <div class="auth-api-key">
-                <Field label="API key header" name="api_key_header" input_name="form[api_key_header]"
+                <Field label="Header name" name="api_key_header" input_name="form[api_key_header]"
                     initial=initial.api_key_header.clone() placeholder="X-API-Key" error/>
-                <Field label="API key" name="api_key" input_name="form[api_key]" kind="password" autocomplete="off"
+                <Field label="Key" name="api_key" input_name="form[api_key]" kind="password" autocomplete="off"
                     hint=keep_hint initial=initial.api_key.clone() error/>
             </div>
         </fieldset>
