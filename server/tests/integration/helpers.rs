@@ -25,21 +25,25 @@ macro_rules! on_both_engines {
     (with $ctor:path; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(env) = $ctor($crate::helpers::Engine::Sqlite).await {
-                        super::$name(&env).await;
-                    }
+                #[test]
+                fn $name() {
+                    $crate::helpers::runtime().block_on(async {
+                        if let Some(env) = $ctor($crate::helpers::Engine::Sqlite).await {
+                            super::$name(&env).await;
+                        }
+                    });
                 }
             )*
         }
         mod postgres {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(env) = $ctor($crate::helpers::Engine::Postgres).await {
-                        super::$name(&env).await;
-                    }
+                #[test]
+                fn $name() {
+                    $crate::helpers::runtime().block_on(async {
+                        if let Some(env) = $ctor($crate::helpers::Engine::Postgres).await {
+                            super::$name(&env).await;
+                        }
+                    });
                 }
             )*
         }
@@ -47,6 +51,20 @@ macro_rules! on_both_engines {
     ($($name:ident),* $(,)?) => {
         $crate::on_both_engines!(with $crate::helpers::TestApp::spawn; $($name),*);
     };
+}
+
+/// One runtime for every test, as in production: the servers the tests start
+/// all run on it. (Leptos's server rendering hung when each test brought a
+/// runtime of its own and many ran at once; one shared runtime never did.)
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .expect("test runtime")
+    })
 }
 
 pub struct TestApp {
