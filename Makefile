@@ -23,12 +23,15 @@ test:
 	@scripts/e2e.sh
 
 # Unit and integration tests; the integration suite runs on SQLite and PostgreSQL.
+# Not `--workspace`: building `frontend` in the same run would switch on app's
+# `hydrate` feature next to `ssr` (feature unification) and change the server.
 test-rust:
-	cargo test --workspace --locked
+	cargo test --locked -p app -p server
 
 test-e2e: build
 	@scripts/e2e.sh
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --locked -p app -p server --all-targets -- -D warnings
+	cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
