@@ -2,7 +2,7 @@
 
 use crate::cli::Command;
 use crate::configuration::Config;
-use crate::receiver::{describe, tls, Behaviour, Receiver};
+use crate::receiver::{describe, tls, Behaviour, OnReceive, Receiver};
 use crate::services::Services;
 use crate::startup::{open_database, services, shutdown_signal, Application, StartupError};
 use app::backend::NewUserInput;
@@ -131,7 +131,7 @@ async fn receive(
         config.listen
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    let on_receive: Option<Arc<dyn Fn(&crate::receiver::Received) + Send + Sync>> = if quiet {
+    let on_receive: Option<OnReceive> = if quiet {
         None
     } else {
         Some(Arc::new(move |got| {

@@ -23,6 +23,20 @@ where
     Signal::derive(move || matches!(action.value().get(), Some(Ok(_))))
 }
 
+/// Clears `form` after a successful submission; only the browser has a form to clear.
+pub fn reset_on_success(form: NodeRef<leptos::html::Form>, done: Signal<bool>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        if done.get() {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (form, done);
+}
+
 fn form_errors(error: Signal<Option<AppError>>) -> Signal<Option<FormErrors>> {
     Signal::derive(move || error.get().and_then(|e| e.form().cloned()))
 }

@@ -1,5 +1,7 @@
 use crate::api::account::ChangePassword;
-use crate::components::form::{action_error, action_succeeded, Field, FormAlert, FormSuccess};
+use crate::components::form::{
+    action_error, action_succeeded, reset_on_success, Field, FormAlert, FormSuccess,
+};
 use crate::components::shell::use_user;
 use leptos::html::Form;
 use leptos::prelude::*;
@@ -12,15 +14,7 @@ pub fn AccountPage() -> impl IntoView {
     let error = action_error(action);
     let done = action_succeeded(action);
     let form = NodeRef::<Form>::new();
-    // Clears the form after a success; only the browser has a form to clear.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move || {
-        if done.get() {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-        }
-    });
+    reset_on_success(form, done);
     view! {
         <Title text="Account"/>
         <section class="panel">

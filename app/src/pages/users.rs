@@ -1,7 +1,9 @@
 //! Settings -> Users (admins only).
 
 use crate::api::users::{list_users, CreateUser, SetUserActive, SetUserRole};
-use crate::components::form::{action_error, action_succeeded, Field, FormAlert, FormSuccess};
+use crate::components::form::{
+    action_error, action_succeeded, reset_on_success, Field, FormAlert, FormSuccess,
+};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::format::utc_minute;
@@ -120,15 +122,7 @@ fn NewUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
     let error = action_error(create);
     let done = action_succeeded(create);
     let form = NodeRef::<Form>::new();
-    // Clears the form after a success; only the browser has a form to clear.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move || {
-        if done.get() {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-        }
-    });
+    reset_on_success(form, done);
     view! {
         <section class="panel">
             <h2>"Add a user"</h2>

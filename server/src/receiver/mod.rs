@@ -46,6 +46,9 @@ impl Default for Behaviour {
     }
 }
 
+/// Called with every request as it arrives.
+pub type OnReceive = Arc<dyn Fn(&Received) + Send + Sync>;
+
 /// One request as received.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -69,7 +72,7 @@ struct Shared {
     seen: Arc<AtomicU32>,
     log: Arc<Mutex<Vec<Received>>>,
     arrived: Arc<Notify>,
-    on_receive: Option<Arc<dyn Fn(&Received) + Send + Sync>>,
+    on_receive: Option<OnReceive>,
 }
 
 /// A running receiver.
@@ -85,7 +88,7 @@ impl Receiver {
         listener: TcpListener,
         tls: Arc<tokio_rustls::rustls::ServerConfig>,
         behaviour: Behaviour,
-        on_receive: Option<Arc<dyn Fn(&Received) + Send + Sync>>,
+        on_receive: Option<OnReceive>,
     ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let shared = Shared {

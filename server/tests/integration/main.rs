@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Integration tests: the real application on port 0, against a fresh SQLite
 //! file and again against a fresh PostgreSQL database.
 

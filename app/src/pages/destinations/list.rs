@@ -53,7 +53,7 @@ fn DestinationTable(list: Vec<DestinationView>) -> impl IntoView {
                 <tbody>
                     {list.into_iter().map(|d| { let result = last_result(&d); view! {
                         <tr class:inactive=!d.enabled>
-                            <td data-label="Name"><A href=format!("/alerts/destinations/{}", d.id)>{d.name.clone()}</A></td>
+                            <td data-label="Name"><a href=format!("/alerts/destinations/{}", d.id)>{d.name.clone()}</a></td>
                             <td data-label="Type">"Webhook"</td>
                             <td data-label="Host"><code>{d.host.clone()}</code></td>
                             <td data-label="Status">{if d.enabled { "Enabled" } else { "Disabled" }}</td>
