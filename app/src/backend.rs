@@ -6,8 +6,8 @@
 
 use crate::error::AppError;
 use crate::model::{
-    ApiKeysPage, CurrentUser, DestinationForm, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, NewApiKey, UserView,
+    ApiKeysPage, CurrentUser, DestinationForm, DestinationList, DestinationOutcome,
+    DestinationPageData, DestinationView, DestinationWithSecret, NewApiKey, UserView,
 };
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -62,7 +62,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<NewApiKey, AppError>;
     async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError>;
 
-    async fn list_destinations(&self) -> Result<Vec<DestinationView>, AppError>;
+    /// Page `page` (1-based) of the Destinations tab.
+    async fn destination_list(&self, page: i64) -> Result<DestinationList, AppError>;
     /// The destination (or none, for the wizard) and what a plain form post left for this page.
     async fn destination_page(
         &self,

@@ -104,11 +104,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         let html = page.error_for_status()?.text().await?;
         renders.push(started.elapsed());
+        assert!(html.contains("Showing 1–50 of 1000"));
+    }
+    report(
+        &format!(
+            "GET /alerts/destinations with {DESTINATIONS} destinations, first page (full response)"
+        ),
+        renders,
+    );
+    let mut last_pages = Vec::with_capacity(PAGE_LOADS);
+    for _ in 0..PAGE_LOADS {
+        let started = Instant::now();
+        let page = client
+            .get(format!("{base}/alerts/destinations?page=20"))
+            .header("accept", "text/html")
+            .send()
+            .await?;
+        let html = page.error_for_status()?.text().await?;
+        last_pages.push(started.elapsed());
         assert!(html.contains("Destination 0999"));
     }
     report(
-        &format!("GET /alerts/destinations with {DESTINATIONS} destinations (full response)"),
-        renders,
+        "GET /alerts/destinations?page=20, the last page (full response)",
+        last_pages,
     );
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

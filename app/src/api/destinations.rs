@@ -1,6 +1,6 @@
 use crate::error::AppError;
 use crate::model::{
-    DestinationForm, DestinationOutcome, DestinationPageData, DestinationView,
+    DestinationForm, DestinationList, DestinationOutcome, DestinationPageData, DestinationView,
     DestinationWithSecret,
 };
 use leptos::prelude::*;
@@ -13,9 +13,9 @@ use {
 };
 
 #[server(prefix = "/fn", endpoint = "destinations")]
-pub async fn list_destinations() -> Result<Vec<DestinationView>, AppError> {
+pub async fn list_destinations(page: Option<i64>) -> Result<DestinationList, AppError> {
     require_role(Role::Viewer)?;
-    backend()?.list_destinations().await
+    backend()?.destination_list(page.unwrap_or(1)).await
 }
 
 #[server(prefix = "/fn", endpoint = "destination_page")]

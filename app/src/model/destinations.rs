@@ -157,3 +157,16 @@ pub struct DestinationPageData {
     pub destination: Option<DestinationView>,
     pub flash: Option<DestinationFlash>,
 }
+
+/// Destinations per page of the Destinations tab.
+pub const DESTINATIONS_PER_PAGE: i64 = 50;
+
+/// One page of the Destinations tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationList {
+    pub items: Vec<DestinationView>,
+    pub total: i64,
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+}

@@ -4,8 +4,8 @@ use super::Services;
 use app::backend::{Backend, DestinationSubmission, NewUserInput};
 use app::error::AppError;
 use app::model::{
-    ApiKeysPage, CurrentUser, DestinationOutcome, DestinationPageData, DestinationView,
-    DestinationWithSecret, NewApiKey, UserView,
+    ApiKeysPage, CurrentUser, DestinationList, DestinationOutcome, DestinationPageData,
+    DestinationView, DestinationWithSecret, NewApiKey, UserView,
 };
 use tower_sessions::Session;
 
@@ -80,8 +80,8 @@ impl Backend for Services {
         Services::revoke_api_key(self, key_id).await
     }
 
-    async fn list_destinations(&self) -> Result<Vec<DestinationView>, AppError> {
-        Services::list_destinations(self).await
+    async fn destination_list(&self, page: i64) -> Result<DestinationList, AppError> {
+        Services::destination_list(self, page).await
     }
 
     async fn destination_page(

@@ -11,8 +11,8 @@ use crate::store::destinations::{self as rows, DestinationFields, DestinationRow
 use crate::store::{now_ms, users};
 use app::error::{AppError, FormErrors};
 use app::model::{
-    AuthKind, CurrentUser, DestinationForm, DestinationView, DestinationWithSecret, HeaderRow,
-    LastResult, TestReport,
+    AuthKind, CurrentUser, DestinationForm, DestinationList, DestinationView,
+    DestinationWithSecret, HeaderRow, LastResult, TestReport, DESTINATIONS_PER_PAGE,
 };
 use std::time::Duration;
 
@@ -72,6 +72,21 @@ impl Services {
             .iter()
             .map(view)
             .collect())
+    }
+
+    /// Page `page` (1-based) of the destinations, by name.
+    pub async fn destination_list(&self, page: i64) -> Result<DestinationList, AppError> {
+        let page = page.max(1);
+        let per_page = DESTINATIONS_PER_PAGE;
+        let (rows, total) = rows::page(self.db(), per_page, (page - 1).saturating_mul(per_page))
+            .await
+            .map_err(internal)?;
+        Ok(DestinationList {
+            items: rows.iter().map(view).collect(),
+            total,
+            page,
+            per_page,
+        })
     }
 
     pub async fn destination(&self, id: i64) -> Result<DestinationView, AppError> {

@@ -45,6 +45,18 @@ pub async fn list(db: &Db) -> StoreResult<Vec<DestinationRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }
 
+/// One page of live destinations by name, and how many there are in all.
+pub async fn page(db: &Db, limit: i64, offset: i64) -> StoreResult<(Vec<DestinationRow>, i64)> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM destinations WHERE deleted_at IS NULL ORDER BY LOWER(name), id LIMIT $1 OFFSET $2"
+    );
+    let rows =
+        on_db!(db, pool => sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(pool).await)?;
+    let (total,): (i64,) = on_db!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*) FROM destinations WHERE deleted_at IS NULL").fetch_one(pool).await)?;
+    Ok((rows, total))
+}
+
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DestinationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM destinations WHERE id = $1 AND deleted_at IS NULL");
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)

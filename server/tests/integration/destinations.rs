@@ -59,6 +59,7 @@ crate::on_both_engines!(with crate::destinations::Env::new;
     bad_input_is_refused_field_by_field_and_changes_nothing,
     reveal_and_rotate_the_signing_secret,
     enable_disable_and_delete,
+    the_list_is_paged,
     without_javascript_test_and_save_work_with_reloads,
 );
 
@@ -666,4 +667,35 @@ async fn without_javascript_test_and_save_work_with_reloads(env: &Env) {
         .await
         .unwrap();
     assert!(!again.contains("whsec_"), "and only once");
+}
+
+async fn the_list_is_paged(env: &Env) {
+    for i in 0..51 {
+        let form = app::model::DestinationForm {
+            name: format!("Paged {i:02}"),
+            url: format!("https://93.184.216.34/hook/{i}"),
+            auth_type: "none".into(),
+            ..Default::default()
+        };
+        env.app.services.create_destination(&form).await.unwrap();
+    }
+    let first = env
+        .app
+        .get(&env.editor, "/alerts/destinations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(first.contains("Showing 1–50 of 51"));
+    assert!(first.contains("Paged 49") && !first.contains("Paged 50"));
+    assert!(first.contains(r#"href="/alerts/destinations?page=2""#));
+    let second = env
+        .app
+        .get(&env.editor, "/alerts/destinations?page=2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(second.contains("Showing 51–51 of 51"));
+    assert!(second.contains("Paged 50") && !second.contains("Paged 49"));
 }

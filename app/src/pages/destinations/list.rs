@@ -2,16 +2,25 @@ use crate::api::destinations::list_destinations;
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::format::utc_minute;
-use crate::model::DestinationView;
+use crate::model::{DestinationList, DestinationView};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn DestinationsTab() -> impl IntoView {
     let user = use_user();
-    let destinations = Resource::new(|| (), |_| list_destinations());
+    let query = use_query_map();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+    };
+    let destinations = Resource::new(page, |page| list_destinations(Some(page)));
     view! {
         <Title text="Destinations"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading destinations…"</p> }>
@@ -25,7 +34,7 @@ pub fn DestinationsTab() -> impl IntoView {
                         })}
                     </div>
                     {match list {
-                        Ok(list) if list.is_empty() => Either::Left(view! {
+                        Ok(list) if list.total == 0 => Either::Left(view! {
                             <div class="empty-state">
                                 <h2>"No destinations yet"</h2>
                                 <p>"A destination is an HTTPS endpoint that receives alerts as signed webhooks."</p>
@@ -43,7 +52,9 @@ pub fn DestinationsTab() -> impl IntoView {
 }
 
 #[component]
-fn DestinationTable(list: Vec<DestinationView>) -> impl IntoView {
+fn DestinationTable(list: DestinationList) -> impl IntoView {
+    let pager = Pager::of(&list);
+    let list = list.items;
     view! {
         <div class="panel table-wrap">
             <table class="table">
@@ -62,7 +73,44 @@ fn DestinationTable(list: Vec<DestinationView>) -> impl IntoView {
                     }}).collect_view()}
                 </tbody>
             </table>
+            {pager.view()}
         </div>
+    }
+}
+
+/// "Showing 51–100 of 1,000" with Previous and Next links (plain links: no JavaScript needed).
+struct Pager {
+    first: i64,
+    last: i64,
+    total: i64,
+    previous: Option<i64>,
+    next: Option<i64>,
+}
+
+impl Pager {
+    fn of(list: &DestinationList) -> Self {
+        let first = (list.page - 1) * list.per_page + 1;
+        let last = (first + list.items.len() as i64 - 1).max(first);
+        Pager {
+            first,
+            last,
+            total: list.total,
+            previous: (list.page > 1).then_some(list.page - 1),
+            next: (last < list.total).then_some(list.page + 1),
+        }
+    }
+
+    fn view(self) -> impl IntoView {
+        let link = |page: Option<i64>, text: &'static str| {
+            page.map(|p| view! { <a class="button secondary small" href=format!("/alerts/destinations?page={p}")>{text}</a> })
+        };
+        (self.total > self.last - self.first + 1).then(|| view! {
+            <nav class="pager" aria-label="Pages">
+                <span class="muted">{format!("Showing {}–{} of {}", self.first, self.last, self.total)}</span>
+                {link(self.previous, "Previous")}
+                {link(self.next, "Next")}
+            </nav>
+        })
     }
 }
 
