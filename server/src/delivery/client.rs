@@ -4,6 +4,7 @@
 
 use super::address_guard;
 use super::resolver::{GuardedResolver, ResolveError};
+use crate::domain::webhook_url::literal_ip;
 use reqwest::redirect::Policy;
 use reqwest::{Certificate, Client};
 use std::error::Error as StdError;
@@ -11,7 +12,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use url::{Host, Url};
+use url::Url;
 
 /// How much of a response body is kept.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -171,14 +172,6 @@ fn load_pem_bundle(path: &Path) -> Result<Vec<Certificate>, ClientError> {
         .map_err(|e| ClientError::ExtraCa(format!("cannot read {}: {e}", path.display())))?;
     Certificate::from_pem_bundle(&pem)
         .map_err(|e| ClientError::ExtraCa(format!("{}: {e}", path.display())))
-}
-
-fn literal_ip(url: &Url) -> Option<IpAddr> {
-    match url.host()? {
-        Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
-        Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
-        Host::Domain(_) => None,
-    }
 }
 
 async fn read_response(started: Instant, mut response: reqwest::Response) -> Attempt {

@@ -72,7 +72,7 @@ pub const HTTPS_ONLY: &str = "Webhook URLs must be HTTPS: this protects the auth
 
 /// The URL parser already reads 127.1, 0x7f000001, 2130706433 and 0177.0.0.1
 /// as 127.0.0.1 (WHATWG host parsing), so the host arrives as an address.
-fn literal_ip(url: &Url) -> Option<IpAddr> {
+pub fn literal_ip(url: &Url) -> Option<IpAddr> {
     match url.host()? {
         Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
         Host::Ipv6(v6) => Some(IpAddr::V6(v6)),

@@ -81,6 +81,14 @@ async fn outcome(response: reqwest::Response) -> DestinationOutcome {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The report of a Send Test Alert submission.
+async fn tested(response: reqwest::Response) -> TestReport {
+    match outcome(response).await {
+        DestinationOutcome::Tested(report) => report,
+        other => panic!("expected Tested, got {other:?}"),
+    }
+}
+
 pub async fn create(
     env: &Env,
     name: &str,
@@ -101,10 +109,7 @@ async fn test_saved(env: &Env, id: i64, name: &str, url: &str) -> TestReport {
     let id = id.to_string();
     let mut fields = form(name, url);
     fields.extend([("intent", "test"), ("id", id.as_str())]);
-    match outcome(submit(env, &fields).await).await {
-        DestinationOutcome::Tested(report) => report,
-        other => panic!("expected Tested, got {other:?}"),
-    }
+    tested(submit(env, &fields).await).await
 }
 
 async fn saved_destination_test_alert_is_signed_and_verifies(env: &Env) {
@@ -133,10 +138,7 @@ async fn saved_destination_test_alert_is_signed_and_verifies(env: &Env) {
         ("intent", "test"),
         ("id", id.as_str()),
     ]);
-    let report = match outcome(submit(env, &fields).await).await {
-        DestinationOutcome::Tested(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let report = tested(submit(env, &fields).await).await;
     assert!(report.ok, "{report:?}");
     assert_eq!(report.status.as_deref(), Some("200 OK"));
     assert_eq!(report.request_line, format!("POST {target}"));
@@ -199,10 +201,7 @@ async fn send_test_alert_works_before_saving(env: &Env) {
         ("form[api_key]", "k-999"),
         ("intent", "test"),
     ]);
-    let report = match outcome(submit(env, &fields).await).await {
-        DestinationOutcome::Tested(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let report = tested(submit(env, &fields).await).await;
     assert!(report.ok);
     assert_eq!(one(&rx).await.header("x-custom-key"), Some("k-999"));
     assert!(
@@ -221,10 +220,7 @@ async fn failing_report(env: &Env, behaviour: Behaviour) -> TestReport {
     let target = url(&rx, "localhost", "/");
     let mut fields = form("Failing", &target);
     fields.push(("intent", "test"));
-    match outcome(submit(env, &fields).await).await {
-        DestinationOutcome::Tested(r) => r,
-        other => panic!("{other:?}"),
-    }
+    tested(submit(env, &fields).await).await
 }
 
 async fn failures_are_explained(env: &Env) {
@@ -271,10 +267,7 @@ async fn failures_are_explained(env: &Env) {
     let target = url(&rx, "localhost", "/");
     let mut fields = form("Untrusted", &target);
     fields.push(("intent", "test"));
-    let report = match outcome(submit(env, &fields).await).await {
-        DestinationOutcome::Tested(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let report = tested(submit(env, &fields).await).await;
     let f = report.failure.unwrap();
     assert_eq!(f.kind, "tls", "{f:?}");
     assert_eq!(f.title, "Certificate not trusted");
@@ -288,10 +281,7 @@ async fn failures_are_explained(env: &Env) {
     let closed = format!("https://127.0.0.1:{port}/");
     let mut fields = form("Closed", &closed);
     fields.push(("intent", "test"));
-    let report = match outcome(submit(env, &fields).await).await {
-        DestinationOutcome::Tested(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let report = tested(submit(env, &fields).await).await;
     let f = report.failure.unwrap();
     assert_eq!(f.kind, "connect");
     assert!(f.title.contains("Connection refused"));
@@ -329,10 +319,7 @@ async fn loopback_is_refused_without_the_allow_list(env: &Env) {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let mut fields = form("Named loopback", &target);
     fields.push(("intent", "test"));
-    let report = match outcome(strict.call(&editor, "submit_destination", &fields).await).await {
-        DestinationOutcome::Tested(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let report = tested(strict.call(&editor, "submit_destination", &fields).await).await;
     assert_eq!(report.failure.unwrap().kind, "blocked_address");
     assert!(rx.received().is_empty(), "the receiver saw nothing");
     assert!(strict
