@@ -6,8 +6,9 @@
 
 use crate::error::AppError;
 use crate::model::{
-    ApiKeysPage, CurrentUser, DestinationForm, DestinationList, DestinationOutcome,
-    DestinationPageData, DestinationView, DestinationWithSecret, NewApiKey, UserView,
+    AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
+    DeliveryView, DestinationForm, DestinationList, DestinationOutcome, DestinationPageData,
+    DestinationView, DestinationWithSecret, NewApiKey, RuleForm, RuleView, RulesPage, UserView,
 };
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -95,6 +96,27 @@ pub trait Backend: Send + Sync + 'static {
         plain_form: bool,
         id: i64,
     ) -> Result<DestinationWithSecret, AppError>;
+
+    /// The Rules tab: every rule, and the destinations a rule can send to.
+    async fn rules_page(&self) -> Result<RulesPage, AppError>;
+    async fn rule(&self, id: i64) -> Result<RuleView, AppError>;
+    /// Creates (`id` none) or replaces a rule.
+    async fn save_rule(&self, id: Option<i64>, form: RuleForm) -> Result<RuleView, AppError>;
+    async fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<RuleView, AppError>;
+    async fn delete_rule(&self, id: i64) -> Result<(), AppError>;
+
+    /// Newest alerts first; `before` is the cursor the previous page returned.
+    async fn recent_alerts(
+        &self,
+        before: Option<i64>,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError>;
+    /// One alert by its public id (`alert_…`).
+    async fn alert(&self, public_id: &str) -> Result<AlertView, AppError>;
+
+    async fn deliveries(&self, filter: DeliveryFilter) -> Result<DeliveryPage, AppError>;
+    async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError>;
+    /// Queues a delivered or failed delivery again (admins only).
+    async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError>;
 }
 
 /// One submission of the Configure form.

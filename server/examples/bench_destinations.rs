@@ -54,6 +54,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         request_timeout: "30s".into(),
         allowed_targets: "127.0.0.0/8".into(),
         extra_ca_certs: Some(ca.display().to_string()),
+        delivery_lease: "60s".into(),
+        max_in_flight_per_destination: "8".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());

@@ -78,6 +78,25 @@ pub struct Settings {
     )]
     pub allowed_targets: String,
 
+    /// How long a process holds a delivery it is attempting before another may
+    /// take it over (after a crash); at most 60s, and longer than the request timeout
+    #[arg(
+        long,
+        env = "ALERTWIRE_DELIVERY_LEASE",
+        default_value = "60s",
+        global = true
+    )]
+    pub delivery_lease: String,
+
+    /// Attempts in flight to one destination at most, across all processes
+    #[arg(
+        long,
+        env = "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
+        default_value = "8",
+        global = true
+    )]
+    pub max_in_flight_per_destination: String,
+
     /// PEM file of extra trusted root certificates for webhook endpoints
     #[arg(long, env = "ALERTWIRE_EXTRA_CA_CERTS", global = true)]
     pub extra_ca_certs: Option<String>,

@@ -56,7 +56,7 @@ pub async fn run(command: Option<Command>, config: Config) -> Result<(), Command
                 status,
                 fail_first,
                 delay: Duration::from_millis(delay),
-                location: None,
+                ..Behaviour::default()
             };
             receive(&config, behaviour, secret, quiet).await
         }

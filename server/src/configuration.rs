@@ -19,7 +19,12 @@ pub struct Config {
     pub request_timeout: Duration,
     pub allowed_targets: Vec<Cidr>,
     pub extra_ca_certs: Option<PathBuf>,
+    pub delivery_lease: Duration,
+    pub max_in_flight_per_destination: i64,
 }
+
+/// Leases are short so a crashed process's work is picked up within a minute.
+pub const MAX_LEASE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {flag} ({env}): {message}")]
@@ -62,6 +67,29 @@ impl Config {
                 Some(check_pem(path).map_err(bad("--extra-ca-certs", "ALERTWIRE_EXTRA_CA_CERTS"))?)
             }
         };
+        let lease_error = bad("--delivery-lease", "ALERTWIRE_DELIVERY_LEASE");
+        let delivery_lease = parse_duration(&s.delivery_lease).map_err(&lease_error)?;
+        if delivery_lease > MAX_LEASE {
+            return Err(lease_error("can be at most 60s".into()));
+        }
+        if delivery_lease <= request_timeout {
+            return Err(lease_error(format!(
+                "must be longer than the request timeout ({}ms), or attempts in flight would be taken over",
+                request_timeout.as_millis()
+            )));
+        }
+        let max_in_flight_per_destination = s
+            .max_in_flight_per_destination
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                bad(
+                    "--max-in-flight-per-destination",
+                    "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
+                )("must be a whole number from 1 to 1000".into())
+            })?;
         Ok(Config {
             database,
             listen,
@@ -71,6 +99,8 @@ impl Config {
             request_timeout,
             allowed_targets,
             extra_ca_certs,
+            delivery_lease,
+            max_in_flight_per_destination,
         })
     }
 

@@ -2,8 +2,9 @@
 
 use crate::configuration::Config;
 use crate::crypto::SecretBox;
+use crate::delivery::engine::{Engine, EngineSettings, Queue, RetryPolicy};
 use crate::delivery::HttpSender;
-use crate::http::{api, csrf, guard, health, pages};
+use crate::http::{api, csrf, guard, health, metrics, pages};
 use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
 use crate::sessions::AnyStore;
@@ -12,7 +13,9 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
@@ -42,6 +45,7 @@ pub struct Application {
     router: Router,
     services: Services,
     public_url: Url,
+    engine: EngineSettings,
 }
 
 /// Where the built WASM, JS and CSS live (`LEPTOS_SITE_ROOT`, as with cargo-leptos).
@@ -71,8 +75,23 @@ pub fn services(config: &Config, db: Db, public_url: Url) -> Result<Services, St
             secrets: SecretBox::new(&key),
             sender,
             public_url,
+            queue: Queue::new(RetryPolicy::new(config.retry_schedule.clone())),
         },
     ))
+}
+
+/// Attempts in flight in one process at most.
+const MAX_IN_FLIGHT: usize = 256;
+/// At shutdown, attempts in flight get this long before their leases are given back.
+const DRAIN: Duration = Duration::from_secs(8);
+
+fn engine_settings(config: &Config) -> EngineSettings {
+    EngineSettings {
+        lease: config.delivery_lease,
+        per_destination: config.max_in_flight_per_destination,
+        max_in_flight: MAX_IN_FLIGHT,
+        drain: DRAIN,
+    }
 }
 
 impl Application {
@@ -96,6 +115,7 @@ impl Application {
             router,
             services,
             public_url,
+            engine: engine_settings(&config),
         })
     }
 
@@ -113,14 +133,28 @@ impl Application {
         &self.services
     }
 
-    /// Serves until `shutdown` resolves, then lets requests in flight finish.
+    /// Serves and delivers until `shutdown` resolves; then stops taking
+    /// requests and claims, finishes what is in flight, and closes the database.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let engine = Engine::start(self.services.clone(), self.engine);
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|s| *s).await;
+        });
+        let serving = tokio::spawn(server.into_future());
+        shutdown.await;
+        let _ = stopping.send(true);
+        engine.shutdown().await;
+        // Requests still open after the engine stopped (long polls, slow clients) do not hold the exit.
+        match tokio::time::timeout(Duration::from_secs(1), serving).await {
+            Ok(Ok(result)) => result?,
+            Ok(Err(join)) => tracing::warn!(error = %join, "server task failed"),
+            Err(_) => tracing::warn!("requests still open at shutdown were dropped"),
+        }
         self.services.db().close().await;
         Ok(())
     }
@@ -151,6 +185,10 @@ fn build_router(
         .route(
             "/healthz",
             get(health::healthz).with_state(services.clone()),
+        )
+        .route(
+            "/metrics",
+            get(metrics::metrics).with_state(services.clone()),
         )
         .nest_service("/pkg", ServeDir::new(format!("{root}/pkg")))
         .nest("/api/v1", api::router(services))

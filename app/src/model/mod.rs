@@ -49,3 +49,6 @@ pub struct ApiKeysPage {
 
 mod destinations;
 pub use destinations::*;
+
+mod alerts;
+pub use alerts::*;

@@ -33,6 +33,10 @@ pub struct Behaviour {
     pub delay: Duration,
     /// Sent as `Location` (with a 3xx status).
     pub location: Option<String>,
+    /// Sent as `Retry-After` (with a 429 or 503 status).
+    pub retry_after: Option<String>,
+    /// Keep every request for `received` (off for long benchmark runs).
+    pub record: bool,
 }
 
 impl Default for Behaviour {
@@ -42,6 +46,8 @@ impl Default for Behaviour {
             fail_first: 0,
             delay: Duration::ZERO,
             location: None,
+            retry_after: None,
+            record: true,
         }
     }
 }
@@ -73,6 +79,8 @@ struct Shared {
     log: Arc<Mutex<Vec<Received>>>,
     arrived: Arc<Notify>,
     on_receive: Option<OnReceive>,
+    in_flight: Arc<AtomicU32>,
+    most_in_flight: Arc<AtomicU32>,
 }
 
 /// A running receiver.
@@ -97,6 +105,8 @@ impl Receiver {
             log: Arc::new(Mutex::new(Vec::new())),
             arrived: Arc::new(Notify::new()),
             on_receive,
+            in_flight: Arc::new(AtomicU32::new(0)),
+            most_in_flight: Arc::new(AtomicU32::new(0)),
         };
         let router = Router::new().fallback(answer).with_state(shared.clone());
         tokio::spawn(accept_loop(listener, TlsAcceptor::from(tls), router));
@@ -109,6 +119,16 @@ impl Receiver {
             .lock()
             .map(|l| l.clone())
             .unwrap_or_default()
+    }
+
+    /// How many requests arrived in all (recorded or not).
+    pub fn count(&self) -> u32 {
+        self.shared.seen.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn most_in_flight(&self) -> u32 {
+        self.shared.most_in_flight.load(Ordering::SeqCst)
     }
 
     /// Waits until at least `n` requests arrived, or `timeout` passed.
@@ -166,15 +186,20 @@ async fn answer(
     if let Some(callback) = &shared.on_receive {
         callback(&received);
     }
-    if let Ok(mut log) = shared.log.lock() {
-        log.push(received);
+    if shared.behaviour.record {
+        if let Ok(mut log) = shared.log.lock() {
+            log.push(received);
+        }
     }
-    shared.arrived.notify_waiters();
     let n = shared.seen.fetch_add(1, Ordering::SeqCst);
+    shared.arrived.notify_waiters();
+    let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.most_in_flight.fetch_max(now, Ordering::SeqCst);
     let b = &shared.behaviour;
     if !b.delay.is_zero() {
         tokio::time::sleep(b.delay).await;
     }
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     let status = if n < b.fail_first { 500 } else { b.status };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (
@@ -186,6 +211,11 @@ async fn answer(
         response
             .headers_mut()
             .insert(axum::http::header::LOCATION, location);
+    }
+    if let Some(wait) = b.retry_after.as_deref().and_then(|w| w.parse().ok()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, wait);
     }
     response
 }

@@ -4,8 +4,9 @@ use super::Services;
 use app::backend::{Backend, DestinationSubmission, NewUserInput};
 use app::error::AppError;
 use app::model::{
-    ApiKeysPage, CurrentUser, DestinationList, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, NewApiKey, UserView,
+    AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
+    DeliveryView, DestinationList, DestinationOutcome, DestinationPageData, DestinationView,
+    DestinationWithSecret, NewApiKey, RuleForm, RuleView, RulesPage, UserView,
 };
 use tower_sessions::Session;
 
@@ -129,5 +130,48 @@ impl Backend for Services {
         id: i64,
     ) -> Result<DestinationWithSecret, AppError> {
         Services::rotate_secret_for_page(self, session, plain_form, id).await
+    }
+
+    async fn rules_page(&self) -> Result<RulesPage, AppError> {
+        Services::rules_page(self).await
+    }
+
+    async fn rule(&self, id: i64) -> Result<RuleView, AppError> {
+        Services::rule(self, id).await
+    }
+
+    async fn save_rule(&self, id: Option<i64>, form: RuleForm) -> Result<RuleView, AppError> {
+        Services::save_rule(self, id, &form).await
+    }
+
+    async fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<RuleView, AppError> {
+        Services::set_rule_enabled(self, id, enabled).await
+    }
+
+    async fn delete_rule(&self, id: i64) -> Result<(), AppError> {
+        Services::delete_rule(self, id).await
+    }
+
+    async fn recent_alerts(
+        &self,
+        before: Option<i64>,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
+        Services::recent_alerts(self, before).await
+    }
+
+    async fn alert(&self, public_id: &str) -> Result<AlertView, AppError> {
+        Services::alert(self, public_id).await
+    }
+
+    async fn deliveries(&self, filter: DeliveryFilter) -> Result<DeliveryPage, AppError> {
+        Services::deliveries(self, &filter).await
+    }
+
+    async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError> {
+        Services::delivery(self, id).await
+    }
+
+    async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError> {
+        Services::redeliver(self, id).await
     }
 }

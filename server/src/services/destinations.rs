@@ -7,13 +7,17 @@ use crate::delivery::resolver::{lookup, ResolveError};
 use crate::delivery::signer::generate_secret;
 use crate::delivery::troubleshooting::explain;
 use crate::domain::destination::{parse, Auth, KeptSecrets, ValidDestination};
+use crate::domain::header::HeaderName;
 use crate::store::destinations::{self as rows, DestinationFields, DestinationRow};
+use crate::store::StoreError;
 use crate::store::{now_ms, users};
 use app::error::{AppError, FormErrors};
 use app::model::{
     AuthKind, CurrentUser, DestinationForm, DestinationList, DestinationView,
     DestinationWithSecret, HeaderRow, LastResult, TestReport, DESTINATIONS_PER_PAGE,
 };
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Purposes bound into sealed values (see `crypto`).
@@ -24,6 +28,15 @@ const TEST_BODY_BYTES: usize = 2048;
 /// How long checking a host name at save time may take.
 const SAVE_LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// A destination ready for the engine: where, how to authenticate, and the live signing secrets.
+#[derive(Debug)]
+pub struct Target {
+    pub url: url::Url,
+    pub auth: Auth,
+    pub headers: Vec<(HeaderName, String)>,
+    pub secrets: Vec<String>,
+}
 
 fn not_found() -> AppError {
     AppError::NotFound("No such destination".into())
@@ -150,6 +163,13 @@ impl Services {
         {
             return Err(not_found());
         }
+        if enabled {
+            // Its queued deliveries resume; other processes poll or hear a NOTIFY.
+            self.queue().wake.notify_one();
+            crate::store::deliveries::pg_notify(self.db())
+                .await
+                .map_err(internal)?;
+        }
         self.destination(id).await
     }
 
@@ -157,6 +177,9 @@ impl Services {
         if !rows::soft_delete(self.db(), id).await.map_err(internal)? {
             return Err(not_found());
         }
+        crate::store::deliveries::fail_pending_for(self.db(), id, "The destination was deleted")
+            .await
+            .map_err(internal)?;
         tracing::info!(destination_id = id, "destination deleted");
         Ok(())
     }
@@ -350,6 +373,48 @@ impl Services {
                 api_key: secret,
             },
             _ => KeptSecrets::default(),
+        })
+    }
+
+    /// The engine's view of the given destinations; one whose secrets do not
+    /// open maps to the reason, so its deliveries fail instead of looping.
+    pub async fn delivery_targets(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Result<Arc<Target>, String>>, StoreError> {
+        let rows = rows::by_ids(self.db(), ids).await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let target = self.target(row).map(Arc::new).map_err(|_| {
+                    "The destination's secrets cannot be opened with this secret key".to_owned()
+                });
+                (row.id, target)
+            })
+            .collect())
+    }
+
+    fn target(&self, row: &DestinationRow) -> Result<Target, AppError> {
+        let kept = self.kept_secrets(row)?;
+        let auth = match (row.auth_type.as_str(), kept) {
+            ("bearer", k) => Auth::Bearer(k.bearer_token.unwrap_or_default()),
+            ("api_key", k) => Auth::ApiKey {
+                header: HeaderName::parse(row.auth_header.as_deref().unwrap_or("X-API-Key"))
+                    .map_err(|_| AppError::Internal)?,
+                key: k.api_key.unwrap_or_default(),
+            },
+            _ => Auth::None,
+        };
+        let rows_headers: Vec<HeaderRow> = serde_json::from_str(&row.headers).unwrap_or_default();
+        let headers = rows_headers
+            .into_iter()
+            .filter_map(|h| HeaderName::parse(&h.name).ok().map(|n| (n, h.value)))
+            .collect();
+        Ok(Target {
+            url: url::Url::parse(&row.url).map_err(|_| AppError::Internal)?,
+            auth,
+            headers,
+            secrets: self.live_secrets(row)?,
         })
     }
 

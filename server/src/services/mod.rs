@@ -3,13 +3,17 @@
 //! become `AppError::Internal`.
 
 pub mod accounts;
+pub mod alerts;
 pub mod api_keys;
 mod backend;
+pub mod deliveries;
 pub mod destination_pages;
 pub mod destinations;
 pub mod passwords;
+pub mod rules;
 
 use crate::crypto::{CryptoError, SecretBox};
+use crate::delivery::engine::Queue;
 use crate::delivery::HttpSender;
 use crate::store::{Db, StoreError};
 use app::error::AppError;
@@ -22,6 +26,7 @@ pub struct Deps {
     pub secrets: SecretBox,
     pub sender: HttpSender,
     pub public_url: Url,
+    pub queue: Arc<Queue>,
 }
 
 /// Everything the request handlers and the CLI need, cheap to clone.
@@ -62,6 +67,10 @@ impl Services {
 
     pub fn public_url(&self) -> &Url {
         &self.inner.deps.public_url
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.inner.deps.queue
     }
 
     /// Whether first-run setup is done (cached once it is).

@@ -62,6 +62,18 @@ pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DestinationRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
 }
 
+/// Destinations by id, deleted ones included (their history stays readable).
+pub async fn by_ids(db: &Db, ids: &[i64]) -> StoreResult<Vec<DestinationRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM destinations WHERE id IN ({})",
+        super::rules::id_list(ids)
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
 pub async fn insert(
     db: &Db,
     f: &DestinationFields,

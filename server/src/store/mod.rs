@@ -3,9 +3,12 @@
 //! Queries are written once in the SQL both dialects share (`$n` parameters
 //! in order, `RETURNING`, `ON CONFLICT`) and run on whichever pool is open.
 
+pub mod alerts;
 pub mod api_keys;
+pub mod deliveries;
 pub mod destinations;
 pub mod login_failures;
+pub mod rules;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -124,6 +127,19 @@ impl Db {
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())
+    }
+
+    /// How a writing transaction starts: SQLite takes its write lock at once,
+    /// so two writers queue on `busy_timeout` instead of failing to upgrade.
+    pub fn begin_write(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
     }
 
     pub async fn ping(&self) -> StoreResult<()> {

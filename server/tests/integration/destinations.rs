@@ -19,6 +19,14 @@ pub struct Env {
 
 impl Env {
     pub async fn new(engine: Engine) -> Option<Env> {
+        Self::with(engine, |_| {}).await
+    }
+
+    /// Like `new`, with more settings changed by `adjust`.
+    pub async fn with(
+        engine: Engine,
+        adjust: impl FnOnce(&mut server::cli::Settings),
+    ) -> Option<Env> {
         let dir = std::env::temp_dir().join(format!(
             "alertwire_ca_{}_{}",
             std::process::id(),
@@ -31,6 +39,7 @@ impl Env {
             s.extra_ca_certs = Some(ca_file);
             s.allowed_targets = "127.0.0.0/8,::1/128".into();
             s.request_timeout = "2s".into();
+            adjust(s);
         })
         .await?;
         let editor = app.signed_in("editor@example.com", "editor").await;

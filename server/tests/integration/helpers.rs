@@ -149,6 +149,8 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         request_timeout: "30s".into(),
         allowed_targets: String::new(),
         extra_ca_certs: None,
+        delivery_lease: "60s".into(),
+        max_in_flight_per_destination: "8".into(),
     }
 }
 

@@ -9,6 +9,8 @@ mod api_keys;
 mod cli;
 mod destinations;
 mod destinations_api;
+mod events_api;
 mod health;
+mod pipeline;
 mod receivers;
 mod users;

@@ -1,9 +1,12 @@
 //! The REST API under `/api/v1` (API keys, JSON).
 
 mod auth;
+mod deliveries;
 mod destinations;
 pub mod error;
+mod events;
 mod json;
+mod rules;
 
 use crate::services::Services;
 use axum::middleware::from_fn_with_state;
@@ -13,6 +16,9 @@ use error::ApiError;
 pub fn router(services: Services) -> Router {
     Router::new()
         .merge(destinations::routes())
+        .merge(events::routes())
+        .merge(rules::routes())
+        .merge(deliveries::routes())
         .fallback(not_found)
         .layer(from_fn_with_state(services.clone(), auth::require_api_key))
         .with_state(services)

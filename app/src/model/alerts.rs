@@ -1,0 +1,155 @@
+//! Rules, alerts and deliveries as the pages and the API see them.
+
+use serde::{Deserialize, Serialize};
+
+/// The alert types a rule can match, with their labels.
+pub const ALERT_TYPES: [(&str, &str); 4] = [
+    ("schema", "Schema change"),
+    ("freshness", "Freshness violation"),
+    ("discovery", "Discovery complete"),
+    ("connection", "Connection failed"),
+];
+
+pub fn alert_type_label(kind: &str) -> &str {
+    ALERT_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, label)| *label)
+        .unwrap_or(kind)
+}
+
+/// A destination as a rule names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleDestination {
+    pub id: i64,
+    pub name: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleView {
+    pub id: i64,
+    pub name: String,
+    /// `schema`, `freshness`, `discovery` or `connection`.
+    pub alert_type: String,
+    /// A glob on `qualified_name` (`*` any run of characters, `?` one); `None` matches every asset.
+    pub asset_pattern: Option<String>,
+    pub destinations: Vec<RuleDestination>,
+    pub enabled: bool,
+    /// Alerts this rule raised in the last 24 hours.
+    pub alerts_24h: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A rule as submitted by the form or the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub alert_type: String,
+    #[serde(default)]
+    pub asset_pattern: String,
+    #[serde(default)]
+    pub destination_ids: Vec<i64>,
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+/// What the Rules tab shows: the rules and the destinations a rule can pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesPage {
+    pub rules: Vec<RuleView>,
+    pub destinations: Vec<RuleDestination>,
+}
+
+/// `pending` (queued or waiting for a retry), `delivered` or `failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    /// The alert's public id (`alert_…`).
+    pub alert_id: String,
+    pub rule_name: String,
+    pub alert_type: String,
+    pub destination_id: i64,
+    pub destination_name: String,
+    /// The `webhook-id` header, the same on every attempt.
+    pub msg_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub number: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    /// As sent, with authentication values masked.
+    pub request_headers: Vec<(String, String)>,
+    pub response_status: Option<i64>,
+    pub response_headers: Vec<(String, String)>,
+    /// The first 64 KiB of the response body.
+    pub response_body: Option<String>,
+    /// `dns`, `connect`, `tls`, `timeout`, `http_status`, `redirect` or `blocked_address`.
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    /// When the next attempt was scheduled after this one, if any.
+    pub next_attempt_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryDetail {
+    pub delivery: DeliveryView,
+    /// The JSON body, the same on every attempt.
+    pub body: String,
+    pub attempts: Vec<AttemptView>,
+}
+
+/// Filters of the Deliveries tab and `GET /api/v1/deliveries`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFilter {
+    pub status: Option<String>,
+    pub destination_id: Option<i64>,
+    /// Opaque: the `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+pub const DELIVERIES_PER_PAGE: i64 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryPage {
+    pub items: Vec<DeliveryView>,
+    pub next_cursor: Option<String>,
+}
+
+/// One alert with the state of each of its deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertView {
+    /// `alert_…`
+    pub id: String,
+    pub rule_name: String,
+    pub alert_type: String,
+    pub status: String,
+    pub event_type: String,
+    pub change_type: Option<String>,
+    pub qualified_name: String,
+    pub asset_type: String,
+    pub created_at: i64,
+    pub deliveries: Vec<DeliveryBrief>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryBrief {
+    pub id: i64,
+    pub destination_name: String,
+    pub status: String,
+    pub attempts: i64,
+}
+
+pub const ALERTS_PER_PAGE: i64 = 50;

@@ -1,0 +1,125 @@
+//! The durable delivery engine. The queue is the `deliveries` table: a claim
+//! loop leases due rows in batches, each attempt runs as its own task, and a
+//! recorder writes finished attempts in batched transactions. Wake-ups come
+//! from this process (after an ingest commits) and, on Postgres, from other
+//! processes through `LISTEN/NOTIFY`; a timer and a 1 s poll are the fallback.
+
+mod claimer;
+mod listen;
+pub mod metrics;
+mod recorder;
+pub mod retry;
+
+use crate::services::Services;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+pub use metrics::Metrics;
+pub use retry::RetryPolicy;
+
+/// How the engine runs (from `Config`).
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub lease: Duration,
+    pub per_destination: i64,
+    /// Attempts in flight in this process at most.
+    pub max_in_flight: usize,
+    /// Time to finish attempts in flight at shutdown before giving them back.
+    pub drain: Duration,
+}
+
+/// What the services and the engine share: the wake-up, the counters and the policy.
+pub struct Queue {
+    pub wake: Notify,
+    pub metrics: Metrics,
+    pub policy: RetryPolicy,
+}
+
+impl Queue {
+    pub fn new(policy: RetryPolicy) -> Arc<Self> {
+        Arc::new(Queue {
+            wake: Notify::new(),
+            metrics: Metrics::default(),
+            policy,
+        })
+    }
+}
+
+/// A running engine; `shutdown` stops it within the drain time plus a moment.
+pub struct Engine {
+    stop: watch::Sender<bool>,
+    claimer: JoinHandle<()>,
+    recorder: JoinHandle<()>,
+    listener: Option<JoinHandle<()>>,
+    services: Services,
+    owner: Arc<str>,
+}
+
+impl Engine {
+    pub fn start(services: Services, settings: EngineSettings) -> Engine {
+        let owner: Arc<str> = Arc::from(lease_owner());
+        let (stop, stopped) = watch::channel(false);
+        let (records, inbox) = tokio::sync::mpsc::channel(settings.max_in_flight * 2);
+        let recorder = tokio::spawn(recorder::run(services.clone(), owner.clone(), inbox));
+        let listener = services
+            .db()
+            .is_postgres()
+            .then(|| tokio::spawn(listen::run(services.clone(), stopped.clone())));
+        let claimer = tokio::spawn(claimer::run(
+            claimer::Context {
+                services: services.clone(),
+                owner: owner.clone(),
+                settings,
+                records,
+            },
+            stopped,
+        ));
+        tracing::info!(owner = %owner, "delivery engine started");
+        Engine {
+            stop,
+            claimer,
+            recorder,
+            listener,
+            services,
+            owner,
+        }
+    }
+
+    /// Stops claiming, lets attempts in flight finish (or gives their leases
+    /// back), writes every finished attempt, and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if let Some(listener) = self.listener {
+            listener.abort();
+        }
+        // The claimer drains its attempts and drops the last record sender,
+        // which lets the recorder finish its queue and end.
+        let _ = self.claimer.await;
+        // A database that is down must not hold the exit; unwritten attempts are retried after their leases.
+        if tokio::time::timeout(Duration::from_secs(3), self.recorder)
+            .await
+            .is_err()
+        {
+            tracing::warn!("gave up writing the last attempts; their deliveries are retried");
+        }
+        match crate::store::deliveries::release(self.services.db(), &self.owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "gave back unfinished deliveries"),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not give back leases; they expire on their own")
+            }
+        }
+        tracing::info!("delivery engine stopped");
+    }
+}
+
+/// A name for this process's leases, unique across restarts and hosts.
+fn lease_owner() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        crate::delivery::payload::random_id("w")
+    )
+}

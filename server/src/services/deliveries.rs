@@ -1,0 +1,140 @@
+//! The delivery log: list, detail with every attempt, and re-driving.
+
+use super::{internal, Services};
+use crate::store::deliveries::{self as rows, AttemptRow, DeliveryRow};
+use crate::store::now_ms;
+use app::error::AppError;
+use app::model::{
+    AttemptView, DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView, DELIVERIES_PER_PAGE,
+};
+
+const STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
+
+fn not_found() -> AppError {
+    AppError::NotFound("No such delivery".into())
+}
+
+fn view(row: DeliveryRow) -> DeliveryView {
+    DeliveryView {
+        id: row.id,
+        alert_id: row.public_id,
+        rule_name: row.rule_name,
+        alert_type: row.alert_type,
+        destination_id: row.destination_id,
+        destination_name: row.destination_name,
+        msg_id: row.msg_id,
+        status: row.status,
+        attempts: row.attempts,
+        next_attempt_at: row.next_attempt_at,
+        last_status: row.last_status,
+        last_error: row.last_error,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+fn headers(json: Option<&str>) -> Vec<(String, String)> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
+}
+
+fn attempt_view(row: AttemptRow) -> AttemptView {
+    AttemptView {
+        request_headers: headers(Some(&row.request_headers)),
+        response_headers: headers(row.response_headers.as_deref()),
+        number: row.number,
+        started_at: row.started_at,
+        duration_ms: row.duration_ms,
+        response_status: row.response_status,
+        response_body: row.response_body,
+        error_kind: row.error_kind,
+        error_message: row.error_message,
+        next_attempt_at: row.next_attempt_at,
+    }
+}
+
+impl Services {
+    pub async fn deliveries(&self, filter: &DeliveryFilter) -> Result<DeliveryPage, AppError> {
+        let status = match filter.status.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) if STATUSES.contains(&s) => Some(s),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "status",
+                    "status is pending, delivered or failed",
+                ))
+            }
+        };
+        let before = match filter.cursor.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(c) => Some(c.parse::<i64>().map_err(|_| {
+                AppError::invalid("cursor", "cursor is the next_cursor of an earlier page")
+            })?),
+        };
+        let rows = rows::list(
+            self.db(),
+            status,
+            filter.destination_id,
+            before,
+            DELIVERIES_PER_PAGE,
+        )
+        .await
+        .map_err(internal)?;
+        let next_cursor = (rows.len() as i64 == DELIVERIES_PER_PAGE)
+            .then(|| rows.last().map(|r| r.id.to_string()))
+            .flatten();
+        Ok(DeliveryPage {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+        })
+    }
+
+    pub async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError> {
+        let db = self.db();
+        let row = rows::get(db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        let body = rows::payload_of(db, id)
+            .await
+            .map_err(internal)?
+            .unwrap_or_default();
+        let attempts = rows::attempts(db, id).await.map_err(internal)?;
+        Ok(DeliveryDetail {
+            delivery: view(row),
+            body,
+            attempts: attempts.into_iter().map(attempt_view).collect(),
+        })
+    }
+
+    /// Queues a delivered or failed delivery again, with the same `webhook-id`
+    /// and body and a fresh retry schedule.
+    pub async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError> {
+        let db = self.db();
+        let row = rows::get(db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        if row.status == "pending" {
+            return Err(AppError::Conflict("This delivery is already queued".into()));
+        }
+        let live = crate::store::destinations::get(db, row.destination_id)
+            .await
+            .map_err(internal)?;
+        if live.is_none() {
+            return Err(AppError::Conflict("Its destination was deleted".into()));
+        }
+        if !rows::redrive(db, id, now_ms()).await.map_err(internal)? {
+            return Err(AppError::Conflict("This delivery is already queued".into()));
+        }
+        tracing::info!(delivery_id = id, "delivery re-driven");
+        self.queue().wake.notify_one();
+        rows::pg_notify(db).await.map_err(internal)?;
+        Ok(view(
+            rows::get(db, id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(not_found)?,
+        ))
+    }
+}

@@ -1,0 +1,294 @@
+//! Alert rules: which events raise alerts, and where the alerts go.
+
+use super::{internal, Services};
+use crate::domain::glob::AssetPattern;
+use crate::store::now_ms;
+use crate::store::rules::{self as rows, RuleFields, RuleRow, RuleTarget};
+use app::error::{AppError, FormErrors};
+use app::model::{RuleDestination, RuleForm, RuleView, RulesPage, ALERT_TYPES};
+use std::collections::HashMap;
+
+const MAX_NAME_CHARS: usize = 100;
+const MAX_DESTINATIONS: usize = 50;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+fn not_found() -> AppError {
+    AppError::NotFound("No such rule".into())
+}
+
+fn view(row: &RuleRow, targets: &[RuleTarget], counts: &HashMap<i64, i64>) -> RuleView {
+    RuleView {
+        id: row.id,
+        name: row.name.clone(),
+        alert_type: row.alert_type.clone(),
+        asset_pattern: row.asset_pattern.clone(),
+        destinations: targets
+            .iter()
+            .filter(|t| t.rule_id == row.id)
+            .map(|t| RuleDestination {
+                id: t.destination_id,
+                name: t.name.clone(),
+                enabled: t.enabled,
+            })
+            .collect(),
+        enabled: row.enabled,
+        alerts_24h: counts.get(&row.id).copied().unwrap_or(0),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// Checks every field at once; destinations are checked against the store.
+fn parse(form: &RuleForm) -> Result<RuleFields, AppError> {
+    let mut errors = FormErrors::default();
+    errors.keep("name", &form.name);
+    errors.keep("alert_type", &form.alert_type);
+    errors.keep("asset_pattern", &form.asset_pattern);
+    let name = form.name.trim();
+    if name.is_empty() {
+        errors.add("name", "Give the rule a name");
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        errors.add(
+            "name",
+            format!("Names can be at most {MAX_NAME_CHARS} characters"),
+        );
+    } else if name.chars().any(char::is_control) {
+        errors.add("name", "Names cannot contain control characters");
+    }
+    if !ALERT_TYPES.iter().any(|(k, _)| *k == form.alert_type) {
+        errors.add(
+            "alert_type",
+            "Choose the alert type: schema, freshness, discovery or connection",
+        );
+    }
+    let pattern = match form.asset_pattern.trim() {
+        "" => None,
+        text => match AssetPattern::parse(text) {
+            Ok(_) => Some(text.to_owned()),
+            Err(m) => {
+                errors.add("asset_pattern", m);
+                None
+            }
+        },
+    };
+    let mut destination_ids = form.destination_ids.clone();
+    destination_ids.sort_unstable();
+    destination_ids.dedup();
+    if destination_ids.is_empty() {
+        errors.add("destination_ids", "Choose at least one destination");
+    } else if destination_ids.len() > MAX_DESTINATIONS {
+        errors.add(
+            "destination_ids",
+            format!("A rule can send to at most {MAX_DESTINATIONS} destinations"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(RuleFields {
+        name: name.to_owned(),
+        alert_type: form.alert_type.clone(),
+        asset_pattern: pattern,
+        enabled: form.enabled,
+        destination_ids,
+    })
+}
+
+impl Services {
+    pub async fn rules_page(&self) -> Result<RulesPage, AppError> {
+        let rules = self.list_rules().await?;
+        let destinations = self
+            .list_destinations()
+            .await?
+            .into_iter()
+            .map(|d| RuleDestination {
+                id: d.id,
+                name: d.name,
+                enabled: d.enabled,
+            })
+            .collect();
+        Ok(RulesPage {
+            rules,
+            destinations,
+        })
+    }
+
+    pub async fn list_rules(&self) -> Result<Vec<RuleView>, AppError> {
+        let db = self.db();
+        let rows = rows::list(db).await.map_err(internal)?;
+        let targets = rows::targets(db, None).await.map_err(internal)?;
+        let counts = self.alert_counts().await?;
+        Ok(rows.iter().map(|r| view(r, &targets, &counts)).collect())
+    }
+
+    pub async fn rule(&self, id: i64) -> Result<RuleView, AppError> {
+        let db = self.db();
+        let row = rows::get(db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        let targets = rows::targets(db, Some(id)).await.map_err(internal)?;
+        Ok(view(&row, &targets, &self.alert_counts().await?))
+    }
+
+    async fn alert_counts(&self) -> Result<HashMap<i64, i64>, AppError> {
+        let since = now_ms() - DAY_MS;
+        Ok(rows::alert_counts(self.db(), since)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .collect())
+    }
+
+    /// Creates a rule (`id` none) or replaces one.
+    pub async fn save_rule(&self, id: Option<i64>, form: &RuleForm) -> Result<RuleView, AppError> {
+        let fields = parse(form)?;
+        let live = rows::count_live_destinations(self.db(), &fields.destination_ids)
+            .await
+            .map_err(internal)?;
+        if live != fields.destination_ids.len() as i64 {
+            return Err(AppError::invalid(
+                "destination_ids",
+                "A chosen destination does not exist",
+            ));
+        }
+        let saved = match rows::save(self.db(), id, &fields).await {
+            Ok(Some(row)) => row,
+            Ok(None) => return Err(not_found()),
+            Err(err) if err.is_unique_violation() => {
+                let mut errors = FormErrors::default();
+                errors.keep("name", &form.name);
+                errors.add("name", "A rule with this name already exists");
+                return Err(AppError::Invalid(errors));
+            }
+            Err(err) => return Err(internal(err)),
+        };
+        tracing::info!(rule_id = saved.id, "rule saved");
+        self.rule(saved.id).await
+    }
+
+    pub async fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<RuleView, AppError> {
+        if !rows::set_enabled(self.db(), id, enabled)
+            .await
+            .map_err(internal)?
+        {
+            return Err(not_found());
+        }
+        self.rule(id).await
+    }
+
+    pub async fn delete_rule(&self, id: i64) -> Result<(), AppError> {
+        if !rows::delete(self.db(), id).await.map_err(internal)? {
+            return Err(not_found());
+        }
+        tracing::info!(rule_id = id, "rule deleted");
+        Ok(())
+    }
+
+    /// Enabled rules with their enabled destinations, for matching events.
+    pub(crate) async fn active_rules(&self) -> Result<Vec<ActiveRule>, AppError> {
+        let db = self.db();
+        let rules = rows::list(db).await.map_err(internal)?;
+        let targets = rows::targets(db, None).await.map_err(internal)?;
+        Ok(rules
+            .into_iter()
+            .filter(|r| r.enabled)
+            .map(|r| ActiveRule {
+                pattern: r
+                    .asset_pattern
+                    .as_deref()
+                    .and_then(|p| AssetPattern::parse(p).ok()),
+                destinations: targets
+                    .iter()
+                    .filter(|t| t.rule_id == r.id && t.enabled)
+                    .map(|t| t.destination_id)
+                    .collect(),
+                id: r.id,
+                name: r.name,
+                alert_type: r.alert_type,
+            })
+            .collect())
+    }
+}
+
+/// A rule as event matching needs it.
+pub(crate) struct ActiveRule {
+    pub id: i64,
+    pub name: String,
+    pub alert_type: String,
+    pub pattern: Option<AssetPattern>,
+    pub destinations: Vec<i64>,
+}
+
+impl ActiveRule {
+    pub fn matches(&self, alert_type: &str, qualified_name: &str) -> bool {
+        self.alert_type == alert_type
+            && self
+                .pattern
+                .as_ref()
+                .is_none_or(|p| p.matches(qualified_name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> RuleForm {
+        RuleForm {
+            name: "Production schema changes".into(),
+            alert_type: "schema".into(),
+            asset_pattern: "production.public.*".into(),
+            destination_ids: vec![3, 1, 3],
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn a_good_rule_parses() {
+        let f = parse(&form()).unwrap();
+        assert_eq!(f.destination_ids, [1, 3]);
+        assert_eq!(f.asset_pattern.as_deref(), Some("production.public.*"));
+        let mut any = form();
+        any.asset_pattern = "  ".into();
+        assert_eq!(parse(&any).unwrap().asset_pattern, None);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let bad = RuleForm {
+            name: " ".into(),
+            alert_type: "weather".into(),
+            asset_pattern: "a\u{1}".into(),
+            destination_ids: vec![],
+            enabled: true,
+        };
+        let Err(AppError::Invalid(errors)) = parse(&bad) else {
+            panic!("expected field errors")
+        };
+        let fields: Vec<&str> = errors.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["name", "alert_type", "asset_pattern", "destination_ids"]
+        );
+    }
+
+    #[test]
+    fn matching_uses_type_and_pattern() {
+        let rule = ActiveRule {
+            id: 1,
+            name: "r".into(),
+            alert_type: "schema".into(),
+            pattern: AssetPattern::parse("production.*").ok(),
+            destinations: vec![1],
+        };
+        assert!(rule.matches("schema", "production.public.orders"));
+        assert!(!rule.matches("freshness", "production.public.orders"));
+        assert!(!rule.matches("schema", "staging.public.orders"));
+        let any = ActiveRule {
+            pattern: None,
+            ..rule
+        };
+        assert!(any.matches("schema", "staging.x"));
+    }
+}

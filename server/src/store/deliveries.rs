@@ -1,0 +1,258 @@
+//! The delivery queue: claims with leases, attempt records, and what the
+//! Deliveries tab and API read.
+
+use super::rules::id_list;
+use super::{affected, now_ms, on_db, Db, StoreResult};
+
+/// A delivery leased to this process for one attempt.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub alert_id: i64,
+    pub destination_id: i64,
+    pub msg_id: String,
+    pub attempts: i64,
+    pub failures: i64,
+}
+
+pub struct ClaimLimits {
+    pub batch: i64,
+    pub per_destination: i64,
+}
+
+/// Leases up to `batch` due deliveries of enabled destinations: first attempts
+/// before retries, and never more than `per_destination` leased at once per
+/// destination. On Postgres, rows another process is claiming are skipped.
+pub async fn claim(
+    db: &Db,
+    owner: &str,
+    lease_until: i64,
+    now: i64,
+    limits: &ClaimLimits,
+) -> StoreResult<Vec<Claimed>> {
+    let lock = if db.is_postgres() {
+        "FOR UPDATE OF d SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN ( \
+           SELECT id FROM ( \
+             SELECT c.id, c.retry, c.next_attempt_at, \
+               ROW_NUMBER() OVER (PARTITION BY c.destination_id ORDER BY c.retry, c.next_attempt_at, c.id) AS rank, \
+               (SELECT COUNT(*) FROM deliveries l WHERE l.destination_id = c.destination_id \
+                  AND l.lease_until IS NOT NULL AND l.lease_until > $3) AS busy \
+             FROM ( \
+               SELECT d.id, d.destination_id, d.next_attempt_at, CASE WHEN d.failures > 0 THEN 1 ELSE 0 END AS retry \
+               FROM deliveries d JOIN destinations t ON t.id = d.destination_id \
+               WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
+                 AND (d.lease_until IS NULL OR d.lease_until <= $3) \
+                 AND t.enabled AND t.deleted_at IS NULL \
+               ORDER BY retry, d.next_attempt_at, d.id LIMIT $4 {lock} \
+             ) c \
+           ) r WHERE r.rank + r.busy <= $5 ORDER BY r.retry, r.next_attempt_at, r.id LIMIT $6 \
+         ) RETURNING id, alert_id, destination_id, msg_id, attempts, failures"
+    );
+    // Look past saturated destinations, so one busy endpoint cannot hide the rest.
+    let candidates = limits.batch.saturating_mul(4);
+    Ok(on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(owner).bind(lease_until).bind(now).bind(candidates).bind(limits.per_destination).bind(limits.batch)
+        .fetch_all(pool).await)?)
+}
+
+/// The webhook bodies of the given alerts.
+pub async fn payloads(db: &Db, alert_ids: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+    if alert_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, payload FROM alerts WHERE id IN ({})",
+        id_list(alert_ids)
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
+/// The earliest time a pending delivery becomes due after `now`.
+pub async fn next_due_after(db: &Db, now: i64) -> StoreResult<Option<i64>> {
+    let (at,): (Option<i64>,) = on_db!(db, pool => sqlx::query_as(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1")
+        .bind(now).fetch_one(pool).await)?;
+    Ok(at)
+}
+
+/// One finished attempt and the state it leaves its delivery in.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub delivery_id: i64,
+    pub destination_id: i64,
+    pub number: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request_headers: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    /// `pending` (a retry is scheduled), `delivered` or `failed`.
+    pub status: &'static str,
+    pub failures: i64,
+    pub next_attempt_at: Option<i64>,
+    /// For the destination's "last result".
+    pub summary: String,
+}
+
+/// Writes a batch of attempts and their deliveries' new states in one
+/// transaction; each delivery is updated only while this process holds its
+/// lease. Returns how many deliveries were updated.
+pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreResult<u64> {
+    let now = now_ms();
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let mut updated = 0;
+        for chunk in records.chunks(200) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, request_headers, response_status, \
+                 response_headers, response_body, error_kind, error_message, next_attempt_at) ");
+            insert.push_values(chunk, |mut row, r| {
+                row.push_bind(r.delivery_id).push_bind(r.number).push_bind(r.started_at).push_bind(r.duration_ms)
+                    .push_bind(&r.request_headers).push_bind(r.response_status).push_bind(&r.response_headers)
+                    .push_bind(&r.response_body).push_bind(&r.error_kind).push_bind(&r.error_message)
+                    .push_bind(r.next_attempt_at);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        for r in records {
+            updated += sqlx::query(
+                "UPDATE deliveries SET status = $1, attempts = $2, failures = $3, next_attempt_at = $4, \
+                 lease_owner = NULL, lease_until = NULL, last_status = $5, last_error = $6, updated_at = $7 \
+                 WHERE id = $8 AND lease_owner = $9 AND status = 'pending'")
+                .bind(r.status).bind(r.number).bind(r.failures).bind(r.next_attempt_at)
+                .bind(r.response_status).bind(&r.error_message).bind(now).bind(r.delivery_id).bind(owner)
+                .execute(&mut *tx).await?.rows_affected();
+        }
+        // One "last result" per destination per batch: the latest attempt's.
+        let mut seen = std::collections::HashSet::new();
+        for r in records.iter().rev() {
+            if seen.insert(r.destination_id) {
+                sqlx::query("UPDATE destinations SET last_result_ok = $1, last_result_summary = $2, last_result_at = $3 WHERE id = $4")
+                    .bind(r.status == "delivered").bind(&r.summary).bind(r.started_at + r.duration_ms).bind(r.destination_id)
+                    .execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(updated)
+    })
+}
+
+/// Gives back the leases this process still holds (at shutdown).
+pub async fn release(db: &Db, owner: &str) -> StoreResult<u64> {
+    Ok(affected!(db, pool => sqlx::query(
+        "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 AND status = 'pending'")
+        .bind(owner).execute(pool).await)?)
+}
+
+/// Queue figures for `/metrics`: due now, scheduled later, oldest due time.
+pub async fn queue_depth(db: &Db, now: i64) -> StoreResult<(i64, i64, Option<i64>)> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN next_attempt_at <= $1 THEN 1 ELSE 0 END), 0), \
+                COALESCE(SUM(CASE WHEN next_attempt_at > $1 THEN 1 ELSE 0 END), 0), \
+                MIN(next_attempt_at) \
+         FROM deliveries WHERE status = 'pending'")
+        .bind(now).fetch_one(pool).await)?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub public_id: String,
+    pub rule_name: String,
+    pub alert_type: String,
+    pub destination_id: i64,
+    pub destination_name: String,
+    pub msg_id: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const LIST_SQL: &str = "SELECT d.id, a.public_id, a.rule_name, a.alert_type, d.destination_id, t.name AS destination_name, \
+    d.msg_id, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at \
+    FROM deliveries d JOIN alerts a ON a.id = d.alert_id JOIN destinations t ON t.id = d.destination_id";
+
+/// Newest first, `limit` rows with an id below `before`.
+pub async fn list(
+    db: &Db,
+    status: Option<&str>,
+    destination: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<DeliveryRow>> {
+    let sql = format!(
+        "{LIST_SQL} WHERE ($1 IS NULL OR d.status = $1) AND ($2 IS NULL OR d.destination_id = $2) \
+         AND ($3 IS NULL OR d.id < $3) ORDER BY d.id DESC LIMIT $4"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql)
+        .bind(status).bind(destination).bind(before).bind(limit).fetch_all(pool).await)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DeliveryRow>> {
+    let sql = format!("{LIST_SQL} WHERE d.id = $1");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn payload_of(db: &Db, delivery: i64) -> StoreResult<Option<String>> {
+    let row: Option<(String,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = $1")
+        .bind(delivery).fetch_optional(pool).await)?;
+    Ok(row.map(|(p,)| p))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub number: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request_headers: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    pub next_attempt_at: Option<i64>,
+}
+
+pub async fn attempts(db: &Db, delivery: i64) -> StoreResult<Vec<AttemptRow>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT number, started_at, duration_ms, request_headers, response_status, response_headers, response_body, \
+         error_kind, error_message, next_attempt_at FROM attempts WHERE delivery_id = $1 ORDER BY id")
+        .bind(delivery).fetch_all(pool).await)?)
+}
+
+/// Queues a finished delivery again with a fresh retry schedule.
+pub async fn redrive(db: &Db, id: i64, at: i64) -> StoreResult<bool> {
+    let n = affected!(db, pool => sqlx::query(
+        "UPDATE deliveries SET status = 'pending', failures = 0, next_attempt_at = $1, lease_owner = NULL, \
+         lease_until = NULL, updated_at = $1 WHERE id = $2 AND status <> 'pending'")
+        .bind(at).bind(id).execute(pool).await)?;
+    Ok(n == 1)
+}
+
+/// Ends the queued deliveries of a deleted destination.
+pub async fn fail_pending_for(db: &Db, destination: i64, reason: &str) -> StoreResult<u64> {
+    Ok(affected!(db, pool => sqlx::query(
+        "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $1, updated_at = $2 \
+         WHERE destination_id = $3 AND status = 'pending'")
+        .bind(reason).bind(now_ms()).bind(destination).execute(pool).await)?)
+}
+
+pub async fn pg_notify(db: &Db) -> StoreResult<()> {
+    if db.is_postgres() {
+        affected!(db, pool => sqlx::query("SELECT pg_notify('alertwire_deliveries', '')").execute(pool).await)?;
+    }
+    Ok(())
+}

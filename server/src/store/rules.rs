@@ -1,0 +1,115 @@
+//! Alert rules and the destinations each one sends to.
+
+use super::{affected, now_ms, on_db, Db, StoreResult};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RuleRow {
+    pub id: i64,
+    pub name: String,
+    pub alert_type: String,
+    pub asset_pattern: Option<String>,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A live destination as a rule refers to it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RuleTarget {
+    pub rule_id: i64,
+    pub destination_id: i64,
+    pub name: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleFields {
+    pub name: String,
+    pub alert_type: String,
+    pub asset_pattern: Option<String>,
+    pub enabled: bool,
+    pub destination_ids: Vec<i64>,
+}
+
+const COLUMNS: &str = "id, name, alert_type, asset_pattern, enabled, created_at, updated_at";
+
+pub async fn list(db: &Db) -> StoreResult<Vec<RuleRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM rules ORDER BY LOWER(name), id");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<RuleRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM rules WHERE id = $1");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
+/// The live destinations of every rule (or of one).
+pub async fn targets(db: &Db, rule: Option<i64>) -> StoreResult<Vec<RuleTarget>> {
+    let sql = "SELECT rd.rule_id, d.id AS destination_id, d.name, d.enabled FROM rule_destinations rd \
+               JOIN destinations d ON d.id = rd.destination_id \
+               WHERE d.deleted_at IS NULL AND ($1 IS NULL OR rd.rule_id = $1) ORDER BY LOWER(d.name), d.id";
+    Ok(on_db!(db, pool => sqlx::query_as(sql).bind(rule).fetch_all(pool).await)?)
+}
+
+/// Alerts raised per rule since `since`.
+pub async fn alert_counts(db: &Db, since: i64) -> StoreResult<Vec<(i64, i64)>> {
+    let sql = "SELECT rule_id, COUNT(*) FROM alerts WHERE created_at > $1 AND rule_id IS NOT NULL GROUP BY rule_id";
+    Ok(on_db!(db, pool => sqlx::query_as(sql).bind(since).fetch_all(pool).await)?)
+}
+
+/// Creates (`id` none) or replaces a rule and its destinations in one transaction.
+pub async fn save(db: &Db, id: Option<i64>, f: &RuleFields) -> StoreResult<Option<RuleRow>> {
+    let now = now_ms();
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let row: Option<RuleRow> = match id {
+            None => Some(sqlx::query_as(&format!(
+                "INSERT INTO rules (name, alert_type, asset_pattern, enabled, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"))
+                .bind(&f.name).bind(&f.alert_type).bind(&f.asset_pattern).bind(f.enabled).bind(now)
+                .fetch_one(&mut *tx).await?),
+            Some(id) => sqlx::query_as(&format!(
+                "UPDATE rules SET name = $1, alert_type = $2, asset_pattern = $3, enabled = $4, updated_at = $5 \
+                 WHERE id = $6 RETURNING {COLUMNS}"))
+                .bind(&f.name).bind(&f.alert_type).bind(&f.asset_pattern).bind(f.enabled).bind(now).bind(id)
+                .fetch_optional(&mut *tx).await?,
+        };
+        let Some(row) = row else { return Ok(None) };
+        sqlx::query("DELETE FROM rule_destinations WHERE rule_id = $1").bind(row.id).execute(&mut *tx).await?;
+        for destination in &f.destination_ids {
+            sqlx::query("INSERT INTO rule_destinations (rule_id, destination_id) VALUES ($1, $2)")
+                .bind(row.id).bind(destination).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(row))
+    })
+}
+
+pub async fn set_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<bool> {
+    let n = affected!(db, pool => sqlx::query("UPDATE rules SET enabled = $1, updated_at = $2 WHERE id = $3")
+        .bind(enabled).bind(now_ms()).bind(id).execute(pool).await)?;
+    Ok(n == 1)
+}
+
+pub async fn delete(db: &Db, id: i64) -> StoreResult<bool> {
+    let n = affected!(db, pool => sqlx::query("DELETE FROM rules WHERE id = $1").bind(id).execute(pool).await)?;
+    Ok(n == 1)
+}
+
+/// How many of `ids` are live destinations.
+pub async fn count_live_destinations(db: &Db, ids: &[i64]) -> StoreResult<i64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM destinations WHERE deleted_at IS NULL AND id IN ({})",
+        id_list(ids)
+    );
+    let (n,): (i64,) = on_db!(db, pool => sqlx::query_as(&sql).fetch_one(pool).await)?;
+    Ok(n)
+}
+
+/// `1,2,3` for an `IN (...)`: integers only, so nothing to escape.
+pub fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}

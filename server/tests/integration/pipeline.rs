@@ -1,0 +1,575 @@
+//! Events in, rules, alerts, and the delivery engine: signed deliveries at a
+//! local HTTPS receiver, retried on a schedule in milliseconds.
+
+use crate::destinations::{create, Env};
+use crate::helpers::Engine;
+use crate::receivers::{receiver, url, verify_with_python};
+use app::model::{DeliveryDetail, DeliveryFilter, DeliveryView};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use server::receiver::{Behaviour, Receiver};
+use std::time::{Duration, Instant};
+
+/// The schedule the tests run with: the default's shape, in milliseconds.
+pub const SCHEDULE_MS: [i64; 5] = [0, 200, 400, 600, 800];
+
+pub struct Pipeline {
+    pub env: Env,
+    pub key: String,
+}
+
+impl Pipeline {
+    pub async fn new(engine: Engine) -> Option<Pipeline> {
+        let env = Env::with(engine, |s| {
+            s.retry_schedule = "0ms,200ms,400ms,600ms,800ms".into();
+            s.max_in_flight_per_destination = "2".into();
+        })
+        .await?;
+        let key = env
+            .app
+            .services
+            .create_api_key("tests", None)
+            .await
+            .unwrap()
+            .secret;
+        Some(Pipeline { env, key })
+    }
+
+    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+        let mut request = reqwest::Client::new()
+            .request(method, self.env.app.url(&format!("/api/v1{path}")))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post_events(&self, body: Value) -> Response {
+        self.api(reqwest::Method::POST, "/events", Some(body)).await
+    }
+
+    /// A destination at `rx` and a rule sending `alert_type` alerts for `pattern` to it.
+    pub async fn route(&self, name: &str, rx: &Receiver, pattern: &str) -> (i64, String) {
+        let created = create(&self.env, name, &url(rx, "localhost", "/hook"), &[]).await;
+        let id = created.destination.id;
+        let rule = self
+            .api(
+                reqwest::Method::POST,
+                "/rules",
+                Some(
+                    json!({"name": format!("{name} rule"), "alert_type": "schema",
+                            "asset_pattern": pattern, "destination_ids": [id]}),
+                ),
+            )
+            .await;
+        assert_eq!(
+            rule.status(),
+            StatusCode::CREATED,
+            "{}",
+            rule.text().await.unwrap()
+        );
+        (id, created.signing_secret)
+    }
+
+    pub async fn deliveries(&self, destination: i64) -> Vec<DeliveryView> {
+        let filter = DeliveryFilter {
+            destination_id: Some(destination),
+            ..DeliveryFilter::default()
+        };
+        self.env
+            .app
+            .services
+            .deliveries(&filter)
+            .await
+            .unwrap()
+            .items
+    }
+
+    /// Waits until the destination has `n` deliveries and all are in `status`.
+    pub async fn settled(
+        &self,
+        destination: i64,
+        n: usize,
+        status: &str,
+        within: Duration,
+    ) -> Vec<DeliveryDetail> {
+        let deadline = Instant::now() + within;
+        loop {
+            let all = self.deliveries(destination).await;
+            if all.len() == n && all.iter().all(|d| d.status == status) {
+                let mut details = Vec::new();
+                for d in all {
+                    details.push(self.env.app.services.delivery(d.id).await.unwrap());
+                }
+                return details;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "deliveries did not settle as {status}: {all:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+pub fn event(name: &str) -> Value {
+    json!({
+        "type": "schema_change",
+        "asset": {"qualified_name": name, "asset_type": "table"},
+        "change_type": "column_removed",
+        "details": {"column_name": "shipping_status", "column_type": "varchar"},
+        "occurred_at": "2024-01-15T08:00:00Z"
+    })
+}
+
+fn behaviour(f: impl FnOnce(&mut Behaviour)) -> Behaviour {
+    let mut b = Behaviour::default();
+    f(&mut b);
+    b
+}
+
+crate::on_both_engines!(with crate::pipeline::Pipeline::new;
+    an_event_becomes_a_signed_delivery,
+    dedup_keys_raise_one_alert_a_day,
+    retries_follow_the_schedule_until_delivered,
+    five_failures_end_in_failed_until_redelivered,
+    failures_are_classified_and_scheduled,
+    a_disabled_destination_waits_and_resumes,
+    one_slow_endpoint_does_not_hold_up_the_others,
+    metrics_count_deliveries_and_attempts,
+);
+
+async fn an_event_becomes_a_signed_delivery(p: &Pipeline) {
+    let rx = receiver(&p.env.ca.tls, Behaviour::default()).await;
+    let (dest, secret) = p.route("Data team", &rx, "production.public.*").await;
+
+    let response = p.post_events(event("production.public.orders")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let answer: Value = response.json().await.unwrap();
+    let alert = &answer["alerts"][0];
+    let alert_id = alert["id"].as_str().unwrap().to_owned();
+    assert!(alert_id.starts_with("alert_"));
+    assert_eq!(alert["rule_name"], "Data team rule");
+    assert_eq!(alert["alert_type"], "schema");
+    assert_eq!(alert["status"], "triggered");
+    assert!(alert["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(answer["duplicate"], false);
+
+    let got = rx.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1);
+    let got = &got[0];
+    let body: Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(body["event_type"], "alert.triggered");
+    assert_eq!(body["alert"]["id"], alert_id.as_str());
+    assert_eq!(body["alert"]["rule_name"], "Data team rule");
+    assert_eq!(body["event"]["type"], "schema_change");
+    assert_eq!(body["event"]["change_type"], "column_removed");
+    assert_eq!(
+        body["event"]["asset"]["qualified_name"],
+        "production.public.orders"
+    );
+    assert_eq!(body["event"]["details"]["column_name"], "shipping_status");
+    assert_eq!(
+        body["links"]["alert_url"],
+        format!("{}/alerts/{alert_id}", p.env.app.base)
+    );
+    let (documented, standard) = verify_with_python(&secret, got);
+    assert!(documented && standard, "both verifiers accept the delivery");
+
+    let details = p
+        .settled(dest, 1, "delivered", Duration::from_secs(10))
+        .await;
+    let d = &details[0];
+    assert_eq!(got.header("webhook-id"), Some(d.delivery.msg_id.as_str()));
+    assert_eq!(d.delivery.attempts, 1);
+    assert_eq!(
+        d.body.as_bytes(),
+        got.body.as_slice(),
+        "the body is stored once, as sent"
+    );
+    let attempt = &d.attempts[0];
+    assert_eq!(attempt.number, 1);
+    assert_eq!(attempt.response_status, Some(200));
+    assert!(attempt
+        .response_body
+        .as_deref()
+        .unwrap()
+        .contains("received"));
+    assert!(attempt.error_kind.is_none() && attempt.next_attempt_at.is_none());
+    assert!(attempt
+        .request_headers
+        .iter()
+        .any(|(k, _)| k == "webhook-signature"));
+
+    // An asset outside the pattern, or another alert type, raises nothing.
+    let other = p.post_events(event("staging.public.orders")).await;
+    assert_eq!(other.json::<Value>().await.unwrap()["alerts"], json!([]));
+    let mut freshness = event("production.public.orders");
+    freshness["type"] = json!("freshness_violation");
+    let other = p.post_events(freshness).await;
+    assert_eq!(other.json::<Value>().await.unwrap()["alerts"], json!([]));
+
+    // The alert list shows the alert and its delivery's state.
+    let (alerts, _) = p.env.app.services.recent_alerts(None).await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].id, alert_id);
+    assert_eq!(alerts[0].deliveries[0].status, "delivered");
+    let rules = p.env.app.services.list_rules().await.unwrap();
+    assert_eq!(rules[0].alerts_24h, 1);
+}
+
+async fn dedup_keys_raise_one_alert_a_day(p: &Pipeline) {
+    let rx = receiver(&p.env.ca.tls, Behaviour::default()).await;
+    let (dest, _) = p.route("Dedup", &rx, "").await;
+    let mut e = event("production.public.orders");
+    e["dedup_key"] = json!("orders-col-removed");
+    let first: Value = p.post_events(e.clone()).await.json().await.unwrap();
+    let second: Value = p.post_events(e.clone()).await.json().await.unwrap();
+    assert_eq!(second["duplicate"], true);
+    assert_eq!(
+        first["alerts"], second["alerts"],
+        "the answer is the first alert"
+    );
+    // In one batch too.
+    let batch: Value = p
+        .post_events(json!([e.clone(), e]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batch["events"][0]["duplicate"], true);
+    assert_eq!(batch["events"][1]["duplicate"], true);
+    p.settled(dest, 1, "delivered", Duration::from_secs(10))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rx.count(), 1, "one delivery for one alert");
+}
+
+async fn retries_follow_the_schedule_until_delivered(p: &Pipeline) {
+    let rx = receiver(&p.env.ca.tls, behaviour(|b| b.fail_first = 4)).await;
+    let (dest, secret) = p.route("Flaky", &rx, "").await;
+    p.post_events(event("production.public.orders")).await;
+    let details = p
+        .settled(dest, 1, "delivered", Duration::from_secs(15))
+        .await;
+    let d = &details[0];
+    assert_eq!(d.attempts.len(), 5);
+    assert_eq!(d.delivery.attempts, 5);
+    for (i, attempt) in d.attempts.iter().enumerate() {
+        assert_eq!(attempt.number, i as i64 + 1);
+        if i < 4 {
+            assert_eq!(attempt.response_status, Some(500));
+            assert_eq!(attempt.error_kind.as_deref(), Some("http_status"));
+            // Recorded with the next attempt's time: the schedule's next delay after this one ended.
+            let ended = attempt.started_at + attempt.duration_ms;
+            let gap = attempt.next_attempt_at.unwrap() - ended;
+            assert!(
+                (gap - SCHEDULE_MS[i + 1]).abs() <= 5,
+                "attempt {}: gap {gap}",
+                i + 1
+            );
+            // And the next attempt did not start before it.
+            assert!(d.attempts[i + 1].started_at >= attempt.next_attempt_at.unwrap());
+        } else {
+            assert_eq!(attempt.response_status, Some(200));
+            assert!(attempt.next_attempt_at.is_none());
+        }
+    }
+    let got = rx.received();
+    assert_eq!(got.len(), 5);
+    let ids: Vec<_> = got
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one webhook-id across attempts"
+    );
+    assert!(
+        got.iter().all(|r| r.body == got[0].body),
+        "one body across attempts"
+    );
+    for r in &got {
+        let (documented, standard) = verify_with_python(&secret, r);
+        assert!(
+            documented && standard,
+            "every attempt is signed afresh and verifies"
+        );
+    }
+}
+
+async fn five_failures_end_in_failed_until_redelivered(p: &Pipeline) {
+    let rx = receiver(&p.env.ca.tls, behaviour(|b| b.status = 500)).await;
+    let (dest, _) = p.route("Down", &rx, "").await;
+    p.post_events(event("production.public.orders")).await;
+    let details = p.settled(dest, 1, "failed", Duration::from_secs(15)).await;
+    let d = &details[0];
+    assert_eq!(d.attempts.len(), 5);
+    assert!(d.attempts[4].next_attempt_at.is_none());
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(rx.count(), 5, "exactly five attempts");
+
+    // Re-driving queues it again (admins and API keys only).
+    let id = d.delivery.id;
+    let response = p
+        .api(
+            reqwest::Method::POST,
+            &format!("/deliveries/{id}/redeliver"),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    rx.wait_for(6, Duration::from_secs(10)).await;
+    assert!(rx.count() >= 6);
+    let again = p
+        .api(
+            reqwest::Method::POST,
+            &format!("/deliveries/{id}/redeliver"),
+            None,
+        )
+        .await;
+    assert!(matches!(
+        again.status(),
+        StatusCode::CONFLICT | StatusCode::ACCEPTED
+    ));
+    // The API lists and shows it.
+    let list: Value = p
+        .api(
+            reqwest::Method::GET,
+            &format!("/deliveries?destination_id={dest}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["id"], id);
+    let one: Value = p
+        .api(reqwest::Method::GET, &format!("/deliveries/{id}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(one["attempts"].as_array().unwrap().len() >= 6);
+    let bad = p
+        .api(reqwest::Method::GET, "/deliveries?status=lost", None)
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn failures_are_classified_and_scheduled(p: &Pipeline) {
+    let tls = &p.env.ca.tls;
+    // 3xx: never followed, retried.
+    let redirect = receiver(
+        tls,
+        behaviour(|b| {
+            b.status = 302;
+            b.location = Some("https://elsewhere.example/".into());
+        }),
+    )
+    .await;
+    let (d_redirect, _) = p.route("Redirect", &redirect, "redirect.*").await;
+    // 410: no more attempts.
+    let gone = receiver(tls, behaviour(|b| b.status = 410)).await;
+    let (d_gone, _) = p.route("Gone", &gone, "gone.*").await;
+    // 429 with Retry-After: 2 s, though the schedule says 200 ms.
+    let limited = receiver(
+        tls,
+        behaviour(|b| {
+            b.status = 429;
+            b.retry_after = Some("2".into());
+        }),
+    )
+    .await;
+    let (d_limited, _) = p.route("Limited", &limited, "limited.*").await;
+    // Slower than the 2 s request timeout.
+    let slow = receiver(tls, behaviour(|b| b.delay = Duration::from_secs(4))).await;
+    let (d_slow, _) = p.route("Slow", &slow, "slow.*").await;
+    // A port nobody listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let created = create(
+        &p.env,
+        "Closed",
+        &format!("https://localhost:{closed}/hook"),
+        &[],
+    )
+    .await;
+    let d_closed = created.destination.id;
+    let rule = json!({"name": "Closed rule", "alert_type": "schema", "asset_pattern": "closed.*", "destination_ids": [d_closed]});
+    assert_eq!(
+        p.api(reqwest::Method::POST, "/rules", Some(rule))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    let batch: Vec<Value> = ["redirect.x", "gone.x", "limited.x", "slow.x", "closed.x"]
+        .iter()
+        .map(|n| event(n))
+        .collect();
+    assert_eq!(
+        p.post_events(Value::Array(batch)).await.status(),
+        StatusCode::ACCEPTED
+    );
+
+    let first = |dest: i64| async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let d = p.deliveries(dest).await;
+            if let Some(d) = d.first() {
+                let detail = p.env.app.services.delivery(d.id).await.unwrap();
+                if let Some(a) = detail.attempts.first() {
+                    return (detail.delivery.clone(), a.clone());
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no attempt recorded for destination {dest}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    };
+    let (d, a) = first(d_redirect).await;
+    assert_eq!(
+        (a.error_kind.as_deref(), a.response_status),
+        (Some("redirect"), Some(302))
+    );
+    assert!(a
+        .error_message
+        .unwrap()
+        .contains("https://elsewhere.example/"));
+    assert!(a.next_attempt_at.is_some());
+    assert_eq!(redirect.received()[0].path, "/hook");
+    let _ = d;
+
+    let (d, a) = first(d_gone).await;
+    assert_eq!(
+        (a.error_kind.as_deref(), a.response_status),
+        (Some("http_status"), Some(410))
+    );
+    assert_eq!(d.status, "failed", "410 Gone ends the retries");
+    assert!(a.next_attempt_at.is_none());
+
+    let (_, a) = first(d_limited).await;
+    assert_eq!(a.response_status, Some(429));
+    let wait = a.next_attempt_at.unwrap() - (a.started_at + a.duration_ms);
+    assert!(
+        (1995..=2100).contains(&wait),
+        "Retry-After honoured: {wait} ms"
+    );
+    assert!(a
+        .response_headers
+        .iter()
+        .any(|(k, v)| k == "retry-after" && v == "2"));
+
+    let (_, a) = first(d_slow).await;
+    assert_eq!(a.error_kind.as_deref(), Some("timeout"));
+    assert!(a.duration_ms >= 1900 && a.next_attempt_at.is_some());
+
+    let (_, a) = first(d_closed).await;
+    assert_eq!(a.error_kind.as_deref(), Some("connect"));
+    assert!(a.response_status.is_none() && a.next_attempt_at.is_some());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gone.count(), 1, "no retry after 410");
+}
+
+async fn a_disabled_destination_waits_and_resumes(p: &Pipeline) {
+    let rx = receiver(&p.env.ca.tls, behaviour(|b| b.fail_first = 1)).await;
+    let (dest, _) = p.route("Paused", &rx, "").await;
+    p.post_events(event("production.public.orders")).await;
+    rx.wait_for(1, Duration::from_secs(10)).await;
+    p.env
+        .app
+        .services
+        .set_destination_enabled(dest, false)
+        .await
+        .unwrap();
+    // Long past the 200 ms retry: the queued delivery waits.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(rx.count(), 1);
+    let waiting = p.deliveries(dest).await;
+    assert_eq!(waiting[0].status, "pending");
+    // New alerts create no deliveries for a disabled destination.
+    let answer: Value = p
+        .post_events(event("production.public.customers"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(p.deliveries(dest).await.len(), 1);
+
+    p.env
+        .app
+        .services
+        .set_destination_enabled(dest, true)
+        .await
+        .unwrap();
+    let details = p
+        .settled(dest, 1, "delivered", Duration::from_secs(10))
+        .await;
+    assert_eq!(details[0].attempts.len(), 2);
+}
+
+async fn one_slow_endpoint_does_not_hold_up_the_others(p: &Pipeline) {
+    // At most 2 in flight per destination in these tests.
+    let slow = receiver(
+        &p.env.ca.tls,
+        behaviour(|b| b.delay = Duration::from_millis(700)),
+    )
+    .await;
+    let fast = receiver(&p.env.ca.tls, Behaviour::default()).await;
+    let (d_slow, _) = p.route("Slow endpoint", &slow, "slow.*").await;
+    let (d_fast, _) = p.route("Fast endpoint", &fast, "fast.*").await;
+    let slow_batch: Vec<Value> = (0..10).map(|i| event(&format!("slow.t{i}"))).collect();
+    p.post_events(Value::Array(slow_batch)).await;
+    let started = Instant::now();
+    p.post_events(event("fast.t")).await;
+    p.settled(d_fast, 1, "delivered", Duration::from_secs(10))
+        .await;
+    let fast_done = started.elapsed();
+    // The slow endpoint needs about 3.5 s for its ten; the fast one is not queued behind them.
+    assert!(
+        fast_done < Duration::from_millis(2500),
+        "fast endpoint waited {fast_done:?}"
+    );
+    p.settled(d_slow, 10, "delivered", Duration::from_secs(20))
+        .await;
+    assert!(
+        slow.most_in_flight() <= 2,
+        "per-destination limit: {}",
+        slow.most_in_flight()
+    );
+    assert_eq!(slow.count(), 10);
+}
+
+async fn metrics_count_deliveries_and_attempts(p: &Pipeline) {
+    let rx = receiver(&p.env.ca.tls, behaviour(|b| b.fail_first = 1)).await;
+    let (dest, _) = p.route("Counted", &rx, "").await;
+    p.post_events(event("production.public.orders")).await;
+    p.settled(dest, 1, "delivered", Duration::from_secs(10))
+        .await;
+    let response = reqwest::get(p.env.app.url("/metrics")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    for line in [
+        "alertwire_deliveries_total{outcome=\"delivered\"} 1",
+        "alertwire_deliveries_total{outcome=\"retry_scheduled\"} 1",
+        "alertwire_attempts_total{outcome=\"success\",status_class=\"2xx\"} 1",
+        "alertwire_attempts_total{outcome=\"failure\",status_class=\"5xx\"} 1",
+        "alertwire_attempt_duration_seconds_count 2",
+        "alertwire_queue_depth{state=\"due\"} 0",
+        "alertwire_queue_depth{state=\"scheduled\"} 0",
+        "alertwire_queue_oldest_due_age_seconds 0",
+    ] {
+        assert!(text.contains(line), "missing {line}:\n{text}");
+    }
+}
