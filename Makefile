@@ -5,7 +5,7 @@ export LEPTOS_OUTPUT_NAME := alertwire
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export LEPTOS_SITE_ROOT := $(TARGET_DIR)/site
 
-.PHONY: run build test test-rust test-e2e lint bootstrap
+.PHONY: run build test test-rust test-e2e lint bootstrap bench
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,6 +30,11 @@ test-rust:
 
 test-e2e: build
 	@scripts/e2e.sh
+
+# The delivery engine benchmark (BENCHMARKS.md). `make bench ARGS=--postgres` for PostgreSQL.
+bench:
+	cargo build --locked --release -p server --bin server --example bench_deliveries
+	$(TARGET_DIR)/release/examples/bench_deliveries $(ARGS)
 
 lint:
 	cargo fmt --all -- --check

@@ -46,11 +46,16 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("/alerts") ssr=SsrMode::Async view=AlertsArea>
                         <Route path=path!("") ssr=SsrMode::Async view=RulesTab/>
                         <Route path=path!("/rules") ssr=SsrMode::Async view=RulesTab/>
+                        <Route path=path!("/rules/new") ssr=SsrMode::Async view=NewRule/>
+                        <Route path=path!("/rules/:id") ssr=SsrMode::Async view=EditRule/>
                         <Route path=path!("/destinations") ssr=SsrMode::Async view=DestinationsTab/>
                         <Route path=path!("/destinations/new") ssr=SsrMode::Async view=ChooseDestinationType/>
                         <Route path=path!("/destinations/new/webhook") ssr=SsrMode::Async view=NewWebhook/>
                         <Route path=path!("/destinations/:id") ssr=SsrMode::Async view=DestinationDetail/>
                         <Route path=path!("/deliveries") ssr=SsrMode::Async view=DeliveriesTab/>
+                        <Route path=path!("/deliveries/:id") ssr=SsrMode::Async view=DeliveryDetailPage/>
+                        // Last: `alert_…` ids (links.alert_url); the tabs above match first.
+                        <Route path=path!("/:id") ssr=SsrMode::Async view=AlertPage/>
                     </ParentRoute>
                     <ParentRoute path=path!("/settings") ssr=SsrMode::Async view=SettingsArea>
                         <Route path=path!("") ssr=SsrMode::Async view=AccountPage/>

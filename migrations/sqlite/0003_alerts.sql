@@ -64,6 +64,8 @@ CREATE TABLE deliveries (
     attempts BIGINT NOT NULL DEFAULT 0,
     -- Failures since the delivery was created or last re-driven: the step in the retry schedule.
     failures BIGINT NOT NULL DEFAULT 0,
+    -- failures > 0, kept as its own column so claims find first attempts and retries by index.
+    retry BOOLEAN NOT NULL DEFAULT FALSE,
     next_attempt_at BIGINT,
     lease_owner TEXT,
     lease_until BIGINT,
@@ -72,7 +74,10 @@ CREATE TABLE deliveries (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+-- Claims walk each destination's due first attempts, then its due retries, oldest first.
+CREATE INDEX deliveries_due ON deliveries (destination_id, retry, next_attempt_at) WHERE status = 'pending';
+-- The next due time and the queue depth.
+CREATE INDEX deliveries_next ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_leased ON deliveries (destination_id, lease_until) WHERE lease_until IS NOT NULL;
 CREATE INDEX deliveries_by_status ON deliveries (status, id);
 CREATE INDEX deliveries_by_destination ON deliveries (destination_id, id);

@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod deliveries;
 pub mod destinations;
+pub mod rules;
 pub mod users;
 
 #[cfg(feature = "ssr")]

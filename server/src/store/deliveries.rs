@@ -20,9 +20,12 @@ pub struct ClaimLimits {
     pub per_destination: i64,
 }
 
-/// Leases up to `batch` due deliveries of enabled destinations: first attempts
-/// before retries, and never more than `per_destination` leased at once per
-/// destination. On Postgres, rows another process is claiming are skipped.
+/// Leases up to `batch` due deliveries of enabled destinations: per
+/// destination its first attempts before its retries, oldest first, and never
+/// more than `per_destination` leased at once (across processes). Each
+/// destination is looked at separately, so one with a long backlog cannot
+/// crowd the others out of a claim. On Postgres, rows another process is
+/// claiming at this moment are skipped.
 pub async fn claim(
     db: &Db,
     owner: &str,
@@ -31,32 +34,52 @@ pub async fn claim(
     limits: &ClaimLimits,
 ) -> StoreResult<Vec<Claimed>> {
     let lock = if db.is_postgres() {
-        "FOR UPDATE OF d SKIP LOCKED"
+        "FOR UPDATE SKIP LOCKED"
     } else {
         ""
     };
+    let pick = |retry: &str| {
+        format!(
+            "SELECT z.id, z.destination_id, z.next_attempt_at FROM deliveries z \
+             WHERE z.destination_id = t.id AND z.status = 'pending' AND z.retry = {retry} \
+               AND z.next_attempt_at <= $3 AND (z.lease_until IS NULL OR z.lease_until <= $3) \
+             ORDER BY z.next_attempt_at LIMIT $4"
+        )
+    };
+    // The same per-destination pick: a LATERAL join on Postgres, a correlated
+    // IN on SQLite (which has no LATERAL); both run once per destination.
+    let due = |retry: &str| {
+        if db.is_postgres() {
+            format!(
+                "SELECT y.id, y.destination_id, y.next_attempt_at, {retry} AS retry FROM destinations t \
+                 CROSS JOIN LATERAL ({}) y WHERE t.enabled AND t.deleted_at IS NULL",
+                pick(retry)
+            )
+        } else {
+            format!(
+                "SELECT y.id, y.destination_id, y.next_attempt_at, {retry} AS retry FROM destinations t \
+                 JOIN deliveries y ON y.id IN (SELECT id FROM ({}) p) WHERE t.enabled AND t.deleted_at IS NULL",
+                pick(retry)
+            )
+        }
+    };
     let sql = format!(
         "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN ( \
-           SELECT id FROM ( \
-             SELECT c.id, c.retry, c.next_attempt_at, \
-               ROW_NUMBER() OVER (PARTITION BY c.destination_id ORDER BY c.retry, c.next_attempt_at, c.id) AS rank, \
-               (SELECT COUNT(*) FROM deliveries l WHERE l.destination_id = c.destination_id \
-                  AND l.lease_until IS NOT NULL AND l.lease_until > $3) AS busy \
-             FROM ( \
-               SELECT d.id, d.destination_id, d.next_attempt_at, CASE WHEN d.failures > 0 THEN 1 ELSE 0 END AS retry \
-               FROM deliveries d JOIN destinations t ON t.id = d.destination_id \
-               WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-                 AND (d.lease_until IS NULL OR d.lease_until <= $3) \
-                 AND t.enabled AND t.deleted_at IS NULL \
-               ORDER BY retry, d.next_attempt_at, d.id LIMIT $4 {lock} \
-             ) c \
-           ) r WHERE r.rank + r.busy <= $5 ORDER BY r.retry, r.next_attempt_at, r.id LIMIT $6 \
-         ) RETURNING id, alert_id, destination_id, msg_id, attempts, failures"
+           SELECT q.id FROM deliveries q WHERE q.id IN ( \
+             SELECT r.id FROM ( \
+               SELECT c.id, c.retry, c.next_attempt_at, \
+                 ROW_NUMBER() OVER (PARTITION BY c.destination_id ORDER BY c.retry, c.next_attempt_at, c.id) AS rank, \
+                 (SELECT COUNT(*) FROM deliveries l WHERE l.destination_id = c.destination_id \
+                    AND l.lease_until IS NOT NULL AND l.lease_until > $3) AS busy \
+               FROM ({first} UNION ALL {retries}) c \
+             ) r WHERE r.rank + r.busy <= $4 ORDER BY r.retry, r.next_attempt_at, r.id LIMIT $5 \
+           ) AND q.status = 'pending' AND (q.lease_until IS NULL OR q.lease_until <= $3) {lock} \
+         ) RETURNING id, alert_id, destination_id, msg_id, attempts, failures",
+        first = due("FALSE"),
+        retries = due("TRUE"),
     );
-    // Look past saturated destinations, so one busy endpoint cannot hide the rest.
-    let candidates = limits.batch.saturating_mul(4);
     Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(owner).bind(lease_until).bind(now).bind(candidates).bind(limits.per_destination).bind(limits.batch)
+        .bind(owner).bind(lease_until).bind(now).bind(limits.per_destination).bind(limits.batch)
         .fetch_all(pool).await)?)
 }
 
@@ -122,23 +145,32 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
             });
             insert.build().execute(&mut *tx).await?;
         }
-        for r in records {
+        // Rows are locked in id order, so two processes' batches cannot deadlock.
+        let mut by_id: Vec<&AttemptRecord> = records.iter().collect();
+        by_id.sort_by_key(|r| r.delivery_id);
+        for r in by_id {
             updated += sqlx::query(
-                "UPDATE deliveries SET status = $1, attempts = $2, failures = $3, next_attempt_at = $4, \
+                "UPDATE deliveries SET status = $1, attempts = $2, failures = $3, retry = $10, next_attempt_at = $4, \
                  lease_owner = NULL, lease_until = NULL, last_status = $5, last_error = $6, updated_at = $7 \
                  WHERE id = $8 AND lease_owner = $9 AND status = 'pending'")
                 .bind(r.status).bind(r.number).bind(r.failures).bind(r.next_attempt_at)
                 .bind(r.response_status).bind(&r.error_message).bind(now).bind(r.delivery_id).bind(owner)
+                .bind(r.failures > 0)
                 .execute(&mut *tx).await?.rows_affected();
         }
         // One "last result" per destination per batch: the latest attempt's.
-        let mut seen = std::collections::HashSet::new();
-        for r in records.iter().rev() {
-            if seen.insert(r.destination_id) {
-                sqlx::query("UPDATE destinations SET last_result_ok = $1, last_result_summary = $2, last_result_at = $3 WHERE id = $4")
-                    .bind(r.status == "delivered").bind(&r.summary).bind(r.started_at + r.duration_ms).bind(r.destination_id)
-                    .execute(&mut *tx).await?;
-            }
+        let mut latest = std::collections::BTreeMap::new();
+        for r in records {
+            latest.insert(r.destination_id, r);
+        }
+        for (destination, r) in latest {
+            sqlx::query("UPDATE destinations SET last_result_ok = $1, last_result_summary = $2, last_result_at = $3 WHERE id = $4")
+                .bind(r.status == "delivered").bind(&r.summary).bind(r.started_at + r.duration_ms).bind(destination)
+                .execute(&mut *tx).await?;
+        }
+        if db.is_postgres() {
+            // Freed slots and new retries: other processes may claim now.
+            sqlx::query("SELECT pg_notify('alertwire_deliveries', '')").execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(updated)
@@ -236,7 +268,7 @@ pub async fn attempts(db: &Db, delivery: i64) -> StoreResult<Vec<AttemptRow>> {
 /// Queues a finished delivery again with a fresh retry schedule.
 pub async fn redrive(db: &Db, id: i64, at: i64) -> StoreResult<bool> {
     let n = affected!(db, pool => sqlx::query(
-        "UPDATE deliveries SET status = 'pending', failures = 0, next_attempt_at = $1, lease_owner = NULL, \
+        "UPDATE deliveries SET status = 'pending', failures = 0, retry = FALSE, next_attempt_at = $1, lease_owner = NULL, \
          lease_until = NULL, updated_at = $1 WHERE id = $2 AND status <> 'pending'")
         .bind(at).bind(id).execute(pool).await)?;
     Ok(n == 1)

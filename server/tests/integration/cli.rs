@@ -55,6 +55,10 @@ fn help_documents_every_setting_and_command() {
         "ALERTWIRE_ALLOWED_TARGETS",
         "--extra-ca-certs",
         "ALERTWIRE_EXTRA_CA_CERTS",
+        "--delivery-lease",
+        "ALERTWIRE_DELIVERY_LEASE",
+        "--max-in-flight-per-destination",
+        "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
         "serve",
         "migrate",
         "create-user",
@@ -67,7 +71,7 @@ fn help_documents_every_setting_and_command() {
 #[test]
 fn invalid_settings_stop_the_server_with_one_line_naming_them() {
     let dir = temp_dir("invalid");
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 9] = [
         ("DATABASE_URL", "mysql://nope", "DATABASE_URL"),
         (
             "ALERTWIRE_RETRY_SCHEDULE",
@@ -90,6 +94,18 @@ fn invalid_settings_stop_the_server_with_one_line_naming_them() {
             "ALERTWIRE_EXTRA_CA_CERTS",
         ),
         ("ALERTWIRE_LISTEN", "localhost", "ALERTWIRE_LISTEN"),
+        ("ALERTWIRE_DELIVERY_LEASE", "2m", "ALERTWIRE_DELIVERY_LEASE"),
+        // Not longer than the default 30 s request timeout.
+        (
+            "ALERTWIRE_DELIVERY_LEASE",
+            "20s",
+            "ALERTWIRE_DELIVERY_LEASE",
+        ),
+        (
+            "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
+            "0",
+            "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
+        ),
     ];
     for (key, value, named) in cases {
         let out = server(&dir)

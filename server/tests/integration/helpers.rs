@@ -74,6 +74,8 @@ pub struct TestApp {
     pub client: Client,
     dir: PathBuf,
     pg_database: Option<String>,
+    /// Dropping it stops the server and its delivery engine.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -180,13 +182,17 @@ impl TestApp {
             .expect("application starts");
         let base = format!("http://{}", app.local_addr());
         let services = app.services().clone();
-        tokio::spawn(app.run_until(std::future::pending()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
         Some(TestApp {
             client: Self::browser(),
             base,
             services,
             dir,
             pg_database,
+            stop: Some(stop),
         })
     }
 
@@ -289,6 +295,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some(name) = self.pg_database.take() {
             drop_pg_database(name);

@@ -12,5 +12,6 @@ mod destinations_api;
 mod events_api;
 mod health;
 mod pipeline;
+mod processes;
 mod receivers;
 mod users;

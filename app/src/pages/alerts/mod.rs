@@ -1,0 +1,113 @@
+//! The Alerts area and its three tabs.
+//!
+//! - Rules (`/alerts`, `/alerts/rules`): the rules, and a page per rule.
+//! - Destinations (`/alerts/destinations`): see `pages::destinations`.
+//! - Deliveries (`/alerts/deliveries`): every delivery, filtered by status and
+//!   destination; `?view=alerts` lists the recent alerts with the state of
+//!   each of their deliveries instead. A delivery's page shows its attempts.
+//! - An alert's own page is `/alerts/alert_…`, the `links.alert_url` of its webhooks.
+
+mod alert;
+mod deliveries;
+mod delivery;
+mod rule;
+mod rules;
+
+pub use alert::AlertPage;
+pub use deliveries::DeliveriesTab;
+pub use delivery::DeliveryDetailPage;
+pub use rule::{EditRule, NewRule};
+pub use rules::RulesTab;
+
+use crate::components::tabs::Tabs;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Outlet;
+
+#[component]
+pub fn AlertsArea() -> impl IntoView {
+    view! {
+        <header class="page-header">
+            <h1>"Alerts"</h1>
+        </header>
+        <Tabs label="Alerts" index="/alerts" tabs=vec![
+            ("/alerts/rules", "Rules"),
+            ("/alerts/destinations", "Destinations"),
+            ("/alerts/deliveries", "Deliveries"),
+        ]/>
+        <div class="tab-panel">
+            <Outlet/>
+        </div>
+    }
+}
+
+#[component]
+fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="empty-state">
+            <h2>{title}</h2>
+            {children()}
+        </div>
+    }
+}
+
+/// Shown (with status 404) for an address that names nothing.
+#[component]
+fn Missing(#[prop(into)] message: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <div class="empty-state">
+            <h2>"Not found"</h2>
+            <p>{message}</p>
+        </div>
+    }
+}
+
+/// An error from loading a page's data: a 404 for a missing record, the message otherwise.
+fn load_error(err: crate::error::AppError) -> AnyView {
+    match err {
+        crate::error::AppError::NotFound(message) => view! { <Missing message/> }.into_any(),
+        other => view! { <p class="form-alert" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+/// `pending`, `delivered` or `failed` as a coloured badge.
+fn status_badge(status: &str) -> impl IntoView + use<> {
+    let (class, label) = match status {
+        "pending" => ("badge pending", "Pending".to_string()),
+        "delivered" => ("badge ok", "Delivered".to_string()),
+        "failed" => ("badge failed", "Failed".to_string()),
+        other => ("badge", other.to_string()),
+    };
+    view! { <span class=class>{label}</span> }
+}
+
+/// Percent-encodes a query value (cursors are opaque text).
+fn query_value(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_value;
+
+    #[test]
+    fn encodes_query_values() {
+        assert_eq!(query_value("abc-1_2.3~"), "abc-1_2.3~");
+        assert_eq!(query_value("a b/c=d&e"), "a%20b%2Fc%3Dd%26e");
+        assert_eq!(query_value("é"), "%C3%A9");
+    }
+}

@@ -1,0 +1,404 @@
+//! Real server processes: killed with SIGKILL mid-delivery, stopped with
+//! SIGTERM, and two of them sharing one Postgres queue.
+
+use crate::helpers::{in_ci, pg_admin_url, Engine};
+use crate::receivers::{receiver, trusted_ca, Trusted};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::receiver::{Behaviour, Receiver};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// One database (and key file) that several processes share.
+struct Site {
+    dir: PathBuf,
+    database_url: String,
+    ca: Trusted,
+    key: String,
+    pg_database: Option<String>,
+}
+
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Site {
+    async fn new(engine: Engine, tag: &str) -> Option<Site> {
+        let name = format!("alertwire_proc_{tag}_{}", std::process::id()).to_lowercase();
+        let dir = std::env::temp_dir().join(&name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (database_url, pg_database) = match engine {
+            Engine::Sqlite => (format!("sqlite://{}", dir.join("a.db").display()), None),
+            Engine::Postgres => {
+                use sqlx::Connection;
+                let admin = pg_admin_url();
+                let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                    Ok(c) => c,
+                    Err(e) if !in_ci() => {
+                        eprintln!("SKIPPED: PostgreSQL unreachable ({e})");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL unreachable and CI=true: {e}"),
+                };
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_owned())
+                    .unwrap_or(admin);
+                (format!("{base}/{name}"), Some(name))
+            }
+        };
+        let ca = trusted_ca(&dir);
+        let mut site = Site {
+            dir,
+            database_url,
+            ca,
+            key: String::new(),
+            pg_database,
+        };
+        let out = site
+            .command()
+            .args(["create-api-key", "--name", "processes"])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        site.key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        Some(site)
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("ALERTWIRE_") || key == "DATABASE_URL" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("DATABASE_URL", &self.database_url)
+            .env("ALERTWIRE_SECRET_KEY_FILE", self.dir.join("secret.key"))
+            .env("ALERTWIRE_LISTEN", "127.0.0.1:0")
+            .env("ALERTWIRE_EXTRA_CA_CERTS", &self.ca.ca_file)
+            .env("ALERTWIRE_ALLOWED_TARGETS", "127.0.0.0/8")
+            .env("ALERTWIRE_REQUEST_TIMEOUT", "2s")
+            .env("ALERTWIRE_DELIVERY_LEASE", "3s")
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Starts `server serve` and waits for its "listening on" line.
+    async fn start(&self) -> Process {
+        let mut child = self
+            .command()
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the server starts")
+            .unwrap()
+            .expect("a listening line");
+        let base = line.trim_start_matches("listening on ").trim().to_owned();
+        // Keep reading so the pipe never fills.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Process { child, base }
+    }
+
+    async fn api(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{base}/api/v1{path}"))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        if response.status() == StatusCode::NO_CONTENT {
+            return Value::Null;
+        }
+        response.json().await.unwrap()
+    }
+
+    /// `n` destinations at the receiver and one rule sending schema alerts to all of them.
+    async fn routes(&self, base: &str, rx: &Receiver, n: usize) {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let url = format!("https://localhost:{}/d{i}", rx.addr.port());
+            let created = self
+                .api(
+                    base,
+                    reqwest::Method::POST,
+                    "/destinations",
+                    Some(json!({"name": format!("D{i}"), "url": url})),
+                )
+                .await;
+            ids.push(created["destination"]["id"].as_i64().unwrap());
+        }
+        self.api(
+            base,
+            reqwest::Method::POST,
+            "/rules",
+            Some(json!({"name": "All", "alert_type": "schema", "destination_ids": ids})),
+        )
+        .await;
+    }
+
+    async fn post_events(&self, base: &str, n: usize) {
+        let events: Vec<Value> = (0..n)
+            .map(|i| json!({"type": "schema_change", "asset": {"qualified_name": format!("db.t{i}"), "asset_type": "table"}}))
+            .collect();
+        self.api(
+            base,
+            reqwest::Method::POST,
+            "/events",
+            Some(Value::Array(events)),
+        )
+        .await;
+    }
+
+    /// Counts deliveries by status through the API, following cursors.
+    async fn statuses(&self, base: &str) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        let mut cursor = String::new();
+        loop {
+            let page = self
+                .api(
+                    base,
+                    reqwest::Method::GET,
+                    &format!("/deliveries?cursor={cursor}"),
+                    None,
+                )
+                .await;
+            for item in page["items"].as_array().unwrap() {
+                *counts
+                    .entry(item["status"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => return counts,
+            }
+        }
+    }
+
+    async fn all_delivered(&self, base: &str, n: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let counts = self.statuses(base).await;
+            if counts.get("delivered") == Some(&n) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not all {n} delivered: {counts:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(name) = self.pg_database.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut c)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// webhook-id -> how many times the receiver saw it.
+fn seen(rx: &Receiver) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for r in rx.received() {
+        *seen
+            .entry(r.header("webhook-id").unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    seen
+}
+
+async fn kill(process: &Process, signal: &str) {
+    let pid = process.child.id().unwrap().to_string();
+    let status = Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+macro_rules! engines {
+    ($($name:ident),*) => {
+        mod sqlite { $( #[test] fn $name() { $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Sqlite)); } )* }
+        mod postgres { $( #[test] fn $name() { $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Postgres)); } )* }
+    };
+}
+engines!(
+    sigkill_mid_delivery_loses_nothing,
+    sigterm_finishes_attempts_in_flight_and_exits
+);
+
+async fn sigkill_mid_delivery_loses_nothing(engine: Engine) {
+    let Some(site) = Site::new(engine, &format!("kill_{engine:?}")).await else {
+        return;
+    };
+    let rx = receiver(
+        &site.ca.tls,
+        Behaviour {
+            delay: Duration::from_millis(300),
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let mut first = site.start().await;
+    site.routes(&first.base, &rx, 2).await;
+    site.post_events(&first.base, 20).await; // 40 deliveries, 8 at a time per destination
+    rx.wait_for(5, Duration::from_secs(20)).await;
+    first.child.start_kill().unwrap();
+    first.child.wait().await.unwrap();
+    let before = rx.count();
+    assert!(
+        before < 40,
+        "killed while deliveries were pending ({before} received)"
+    );
+
+    let second = site.start().await;
+    site.all_delivered(&second.base, 40, Duration::from_secs(60))
+        .await;
+    let seen = seen(&rx);
+    assert_eq!(seen.len(), 40, "every delivery reached the receiver");
+    // Only the attempts in flight at the kill may arrive twice (at least once).
+    let twice = seen.values().filter(|n| **n > 1).count();
+    assert!(twice <= 16, "{twice} arrived twice");
+}
+
+async fn sigterm_finishes_attempts_in_flight_and_exits(engine: Engine) {
+    let Some(site) = Site::new(engine, &format!("term_{engine:?}")).await else {
+        return;
+    };
+    let rx = receiver(
+        &site.ca.tls,
+        Behaviour {
+            delay: Duration::from_millis(1500),
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let mut process = site.start().await;
+    site.routes(&process.base, &rx, 1).await;
+    site.post_events(&process.base, 3).await;
+    rx.wait_for(3, Duration::from_secs(10)).await;
+    let asked = Instant::now();
+    kill(&process, "-TERM").await;
+    let status = tokio::time::timeout(Duration::from_secs(15), process.child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "stopped in {:?}",
+        asked.elapsed()
+    );
+    // The three attempts in flight were finished and recorded before the exit.
+    let restarted = site.start().await;
+    let counts = site.statuses(&restarted.base).await;
+    assert_eq!(counts.get("delivered"), Some(&3), "{counts:?}");
+    assert_eq!(rx.count(), 3);
+}
+
+#[test]
+fn two_processes_share_one_postgres_queue() {
+    crate::helpers::runtime().block_on(async {
+        let Some(site) = Site::new(Engine::Postgres, "pair").await else {
+            return;
+        };
+        let rx = receiver(
+            &site.ca.tls,
+            Behaviour {
+                delay: Duration::from_millis(10),
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let a = site.start().await;
+        let b = site.start().await;
+        site.routes(&a.base, &rx, 10).await;
+        site.post_events(&a.base, 100).await; // 1,000 deliveries, posted to one process
+        site.all_delivered(&b.base, 1000, Duration::from_secs(120))
+            .await;
+        let seen = seen(&rx);
+        assert_eq!(seen.len(), 1000);
+        assert!(
+            seen.values().all(|n| *n == 1),
+            "no delivery was made twice (no lease expired)"
+        );
+        let delivered = |base: String| async move {
+            let text = reqwest::get(format!("{base}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("alertwire_deliveries_total{outcome=\"delivered\"} "))
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap()
+        };
+        let (from_a, from_b) = (
+            delivered(a.base.clone()).await,
+            delivered(b.base.clone()).await,
+        );
+        assert_eq!(from_a + from_b, 1000);
+        assert!(
+            from_a > 0 && from_b > 0,
+            "both processes delivered: {from_a} and {from_b}"
+        );
+    });
+}
