@@ -23,7 +23,7 @@ pub enum AnyStore {
 impl AnyStore {
     pub async fn open(db: &Db) -> Result<Self, sqlx::Error> {
         let store = match db {
-            Db::Sqlite(pool) => AnyStore::Sqlite(SqliteStore::new(pool.clone())),
+            Db::Sqlite(pool, _) => AnyStore::Sqlite(SqliteStore::new(pool.clone())),
             Db::Postgres(pool) => AnyStore::Postgres(PostgresStore::new(pool.clone())),
         };
         match &store {

@@ -71,6 +71,7 @@ const DELIVERY_CHUNK: usize = 500;
 
 /// Stores every event with its alerts and deliveries, all or nothing.
 pub async fn ingest(db: &Db, events: &[NewEvent], t: &IngestTimes) -> StoreResult<Vec<Stored>> {
+    let _turn = db.write_turn().await;
     on_db!(db, pool => {
         let mut tx = pool.begin_with(db.begin_write()).await?;
         let mut out = Vec::with_capacity(events.len());

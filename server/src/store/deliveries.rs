@@ -78,6 +78,7 @@ pub async fn claim(
         first = due("FALSE"),
         retries = due("TRUE"),
     );
+    let _turn = db.write_turn().await;
     Ok(on_db!(db, pool => sqlx::query_as(&sql)
         .bind(owner).bind(lease_until).bind(now).bind(limits.per_destination).bind(limits.batch)
         .fetch_all(pool).await)?)
@@ -130,6 +131,7 @@ pub struct AttemptRecord {
 /// lease. Returns how many deliveries were updated.
 pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreResult<u64> {
     let now = now_ms();
+    let _turn = db.write_turn().await;
     on_db!(db, pool => {
         let mut tx = pool.begin_with(db.begin_write()).await?;
         let mut updated = 0;

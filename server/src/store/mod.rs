@@ -42,15 +42,25 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// An open connection pool to one of the two supported engines.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
+
+/// SQLite takes one writer at a time, and a writer that finds the database
+/// locked sleeps in growing steps (1 ms up to 100 ms) before it tries again.
+/// The busy paths (ingest, claims, attempt records) queue here instead, so
+/// within a process they never meet a locked database.
+#[derive(Clone, Debug, Default)]
+pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+/// Held while writing; `None` on Postgres, which needs no gate.
+pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Sqlite($pool, _) => $body,
             $crate::store::Db::Postgres($pool) => $body,
         }
     };
@@ -61,7 +71,7 @@ pub(crate) use on_db;
 macro_rules! affected {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::store::Db::Sqlite($pool) => $body.map(|done| done.rows_affected()),
+            $crate::store::Db::Sqlite($pool, _) => $body.map(|done| done.rows_affected()),
             $crate::store::Db::Postgres($pool) => $body.map(|done| done.rows_affected()),
         }
     };
@@ -108,7 +118,7 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Ok(Db::Sqlite(pool))
+                Ok(Db::Sqlite(pool, WriteGate::default()))
             }
             DbTarget::Postgres(options) => {
                 let pool = PgPoolOptions::new()
@@ -123,7 +133,7 @@ impl Db {
 
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Db::Sqlite(pool, _) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -133,8 +143,16 @@ impl Db {
     /// so two writers queue on `busy_timeout` instead of failing to upgrade.
     pub fn begin_write(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Sqlite(..) => "BEGIN IMMEDIATE",
             Db::Postgres(_) => "BEGIN",
+        }
+    }
+
+    /// Waits for this process's turn to write (SQLite only).
+    pub async fn write_turn(&self) -> WriteTurn {
+        match self {
+            Db::Sqlite(_, gate) => Some(gate.0.clone().lock_owned().await),
+            Db::Postgres(_) => None,
         }
     }
 

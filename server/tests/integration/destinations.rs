@@ -351,7 +351,7 @@ async fn secrets_are_encrypted_at_rest(env: &Env) {
     )
     .await;
     let rows: Vec<(String, String, Option<String>)> = match env.app.services.db() {
-        server::store::Db::Sqlite(p) => {
+        server::store::Db::Sqlite(p, _) => {
             sqlx::query_as("SELECT url, signing_secret, auth_secret FROM destinations")
                 .fetch_all(p)
                 .await
