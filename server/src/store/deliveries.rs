@@ -147,18 +147,27 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
             });
             insert.build().execute(&mut *tx).await?;
         }
-        // Rows are locked in id order, so two processes' batches cannot deadlock.
-        let mut by_id: Vec<&AttemptRecord> = records.iter().collect();
-        by_id.sort_by_key(|r| r.delivery_id);
-        for r in by_id {
-            updated += sqlx::query(
-                "UPDATE deliveries SET status = $1, attempts = $2, failures = $3, retry = $10, next_attempt_at = $4, \
-                 lease_owner = NULL, lease_until = NULL, last_status = $5, last_error = $6, updated_at = $7 \
-                 WHERE id = $8 AND lease_owner = $9 AND status = 'pending'")
-                .bind(r.status).bind(r.number).bind(r.failures).bind(r.next_attempt_at)
-                .bind(r.response_status).bind(&r.error_message).bind(now).bind(r.delivery_id).bind(owner)
-                .bind(r.failures > 0)
-                .execute(&mut *tx).await?.rows_affected();
+        // One statement per chunk: every round trip to SQLite's worker thread costs more than the update.
+        let values_alias = if db.is_postgres() {
+            " AS v(column1, column2, column3, column4, column5, column6, column7, column8)"
+        } else {
+            " AS v"
+        };
+        for chunk in records.chunks(500) {
+            let mut update = sqlx::QueryBuilder::new(
+                "UPDATE deliveries SET status = v.column2, attempts = v.column3, failures = v.column4, retry = v.column5, \
+                 next_attempt_at = v.column6, last_status = v.column7, last_error = v.column8, \
+                 lease_owner = NULL, lease_until = NULL, updated_at = ");
+            update.push_bind(now).push(" FROM (");
+            update.push_values(chunk, |mut row, r| {
+                row.push_bind(r.delivery_id).push_bind(r.status).push_bind(r.number).push_bind(r.failures)
+                    .push_bind(r.failures > 0).push_bind(r.next_attempt_at).push_bind(r.response_status)
+                    .push_bind(&r.error_message);
+            });
+            update.push(")").push(values_alias)
+                .push(" WHERE deliveries.id = v.column1 AND deliveries.status = 'pending' AND deliveries.lease_owner = ")
+                .push_bind(owner);
+            updated += update.build().execute(&mut *tx).await?.rows_affected();
         }
         // One "last result" per destination per batch: the latest attempt's.
         let mut latest = std::collections::BTreeMap::new();

@@ -138,6 +138,7 @@ crate::on_both_engines!(with crate::pipeline::Pipeline::new;
     a_disabled_destination_waits_and_resumes,
     one_slow_endpoint_does_not_hold_up_the_others,
     metrics_count_deliveries_and_attempts,
+    pages_enforce_roles_for_rules_and_redelivery,
 );
 
 async fn an_event_becomes_a_signed_delivery(p: &Pipeline) {
@@ -581,4 +582,72 @@ async fn metrics_count_deliveries_and_attempts(p: &Pipeline) {
     ] {
         assert!(text.contains(line), "missing {line}:\n{text}");
     }
+}
+
+async fn pages_enforce_roles_for_rules_and_redelivery(p: &Pipeline) {
+    let app = &p.env.app;
+    let rx = receiver(&p.env.ca.tls, Behaviour::default()).await;
+    let created = create(&p.env, "Roles", &url(&rx, "localhost", "/hook"), &[]).await;
+    let dest = created.destination.id.to_string();
+    let form = [
+        ("form[name]", "From the page"),
+        ("form[alert_type]", "schema"),
+        ("form[asset_pattern]", "production.*"),
+        ("form[destination_ids][0]", dest.as_str()),
+        ("form[enabled]", "true"),
+    ];
+    let viewer = app.signed_in("viewer@example.com", "viewer").await;
+    let refused = app.call(&viewer, "save_rule", &form).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(app.services.list_rules().await.unwrap().is_empty());
+
+    let saved = app.call(&p.env.editor, "save_rule", &form).await;
+    assert!(
+        saved.status().is_success(),
+        "{}",
+        saved.text().await.unwrap()
+    );
+    let rules = app.services.list_rules().await.unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].destinations[0].name, "Roles");
+
+    // Viewers read the pages; the Rules tab shows the rule.
+    let page = app
+        .get(&viewer, "/alerts/rules")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("From the page"), "{page}");
+
+    p.post_events(event("production.orders")).await;
+    let details = p
+        .settled(
+            created.destination.id,
+            1,
+            "delivered",
+            Duration::from_secs(10),
+        )
+        .await;
+    let id = details[0].delivery.id.to_string();
+    let page = app
+        .get(&viewer, &format!("/alerts/deliveries/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&details[0].delivery.msg_id),
+        "the delivery page shows its webhook-id"
+    );
+    // Re-driving is for admins.
+    let refused = app
+        .call(&p.env.editor, "redeliver", &[("id", id.as_str())])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let admin = app.signed_in("admin@example.com", "admin").await;
+    let queued = app.call(&admin, "redeliver", &[("id", id.as_str())]).await;
+    assert!(queued.status().is_success());
+    rx.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(rx.count(), 2);
 }
