@@ -1,23 +1,11 @@
 import { test, expect, Page } from '@playwright/test';
+import { hydrated, signedInAsAdmin as signedIn } from './support';
 
 // Runs after accounts.spec.ts (files run in name order with one worker): the admin exists.
 test.describe.configure({ mode: 'serial' });
 
-const admin = { email: 'admin@example.com', password: 'correct horse battery' };
 const receiver = process.env.ALERTWIRE_E2E_RECEIVER ?? '';
 const failing = process.env.ALERTWIRE_E2E_FAILING_RECEIVER ?? '';
-
-async function hydrated(page: Page) {
-  await page.waitForFunction(() => (window as any).__alertwire_hydrated === true);
-}
-
-async function signedIn(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/alerts$/);
-}
 
 async function openWizard(page: Page) {
   await page.getByRole('link', { name: 'Alerts' }).click();

@@ -1,25 +1,13 @@
 import { test, expect, Page } from '@playwright/test';
+import { hydrated, signedInAsAdmin as signedIn } from './support';
 
 // Runs after accounts.spec.ts and destinations.spec.ts (files run in name order
 // with one worker): the admin exists. Everything this file needs it makes itself.
 test.describe.configure({ mode: 'serial' });
 
-const admin = { email: 'admin@example.com', password: 'correct horse battery' };
 const receiver = process.env.ALERTWIRE_E2E_RECEIVER ?? '';
 const destinationName = 'Rules e2e receiver';
 const ruleName = 'Orders schema changes';
-
-async function hydrated(page: Page) {
-  await page.waitForFunction(() => (window as any).__alertwire_hydrated === true);
-}
-
-async function signedIn(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/alerts$/);
-}
 
 test('a rule made in the UI turns a posted event into a delivered alert', async ({ page, request }) => {
   test.skip(!receiver, 'needs the receivers started by scripts/e2e.sh');
