@@ -78,7 +78,6 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (destination_id, retry, next_attempt_at) WHERE status = 'pending';
 -- The next due time and the queue depth.
 CREATE INDEX deliveries_next ON deliveries (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX deliveries_leased ON deliveries (destination_id, lease_until) WHERE lease_until IS NOT NULL;
 CREATE INDEX deliveries_by_status ON deliveries (status, id);
 CREATE INDEX deliveries_by_destination ON deliveries (destination_id, id);
 CREATE INDEX deliveries_by_alert ON deliveries (alert_id);

@@ -88,7 +88,7 @@ pub struct Settings {
     )]
     pub delivery_lease: String,
 
-    /// Attempts in flight to one destination at most, across all processes
+    /// Attempts in flight to one destination at most, in each process
     #[arg(
         long,
         env = "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",

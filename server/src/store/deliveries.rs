@@ -18,11 +18,13 @@ pub struct Claimed {
 pub struct ClaimLimits {
     pub batch: i64,
     pub per_destination: i64,
+    /// Destinations with attempts in flight in this process, and how many more each may take.
+    pub room: Vec<(i64, i64)>,
 }
 
 /// Leases up to `batch` due deliveries of enabled destinations: per
 /// destination its first attempts before its retries, oldest first, and never
-/// more than `per_destination` leased at once (across processes). Each
+/// more than `per_destination` in flight in this process. Each
 /// destination is looked at separately, so one with a long backlog cannot
 /// crowd the others out of a claim. On Postgres, rows another process is
 /// claiming at this moment are skipped.
@@ -63,16 +65,27 @@ pub async fn claim(
             )
         }
     };
+    // Integers only, so formatting them into the statement is safe; a dummy
+    // row keeps the VALUES list from being empty.
+    let room = std::iter::once((0, 0))
+        .chain(limits.room.iter().copied())
+        .map(|(d, n)| format!("({d}, {n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let room_alias = if db.is_postgres() {
+        "AS f(column1, column2)"
+    } else {
+        "AS f"
+    };
     let sql = format!(
         "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN ( \
            SELECT q.id FROM deliveries q WHERE q.id IN ( \
              SELECT r.id FROM ( \
-               SELECT c.id, c.retry, c.next_attempt_at, \
-                 ROW_NUMBER() OVER (PARTITION BY c.destination_id ORDER BY c.retry, c.next_attempt_at, c.id) AS rank, \
-                 (SELECT COUNT(*) FROM deliveries l WHERE l.destination_id = c.destination_id \
-                    AND l.lease_until IS NOT NULL AND l.lease_until > $3) AS busy \
+               SELECT c.id, c.retry, c.next_attempt_at, COALESCE(f.column2, $4) AS room, \
+                 ROW_NUMBER() OVER (PARTITION BY c.destination_id ORDER BY c.retry, c.next_attempt_at, c.id) AS rank \
                FROM ({first} UNION ALL {retries}) c \
-             ) r WHERE r.rank + r.busy <= $4 ORDER BY r.retry, r.next_attempt_at, r.id LIMIT $5 \
+               LEFT JOIN (VALUES {room}) {room_alias} ON f.column1 = c.destination_id \
+             ) r WHERE r.rank <= r.room ORDER BY r.retry, r.next_attempt_at, r.id LIMIT $5 \
            ) AND q.status = 'pending' AND (q.lease_until IS NULL OR q.lease_until <= $3) {lock} \
          ) RETURNING id, alert_id, destination_id, msg_id, attempts, failures",
         first = due("FALSE"),

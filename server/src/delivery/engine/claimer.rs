@@ -10,7 +10,7 @@ use crate::services::Services;
 use crate::store::deliveries::{self, AttemptRecord, ClaimLimits, Claimed};
 use crate::store::now_ms;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
@@ -26,6 +26,36 @@ pub struct Context {
     pub owner: Arc<str>,
     pub settings: EngineSettings,
     pub records: mpsc::Sender<AttemptRecord>,
+    /// Attempts in flight per destination in this process.
+    pub in_flight: Mutex<HashMap<i64, i64>>,
+}
+
+impl Context {
+    /// Destinations with attempts in flight, and how many more each may take.
+    fn room(&self) -> Vec<(i64, i64)> {
+        let limit = self.settings.per_destination;
+        self.in_flight
+            .lock()
+            .map(|m| m.iter().map(|(d, n)| (*d, (limit - n).max(0))).collect())
+            .unwrap_or_default()
+    }
+
+    fn started(&self, destination: i64) {
+        if let Ok(mut m) = self.in_flight.lock() {
+            *m.entry(destination).or_default() += 1;
+        }
+    }
+
+    fn finished(&self, destination: i64) {
+        if let Ok(mut m) = self.in_flight.lock() {
+            if let Some(n) = m.get_mut(&destination) {
+                *n -= 1;
+                if *n <= 0 {
+                    m.remove(&destination);
+                }
+            }
+        }
+    }
 }
 
 pub async fn run(ctx: Context, mut stopped: watch::Receiver<bool>) {
@@ -78,6 +108,7 @@ async fn claim_and_start(
     let limits = ClaimLimits {
         batch: i64::try_from(free).unwrap_or(1),
         per_destination: ctx.settings.per_destination,
+        room: ctx.room(),
     };
     let db = ctx.services.db();
     let claimed = match deliveries::claim(db, &ctx.owner, lease_until, now, &limits).await {
@@ -106,6 +137,7 @@ async fn claim_and_start(
         let target = targets.get(&delivery.destination_id).cloned();
         let body = bodies.get(&delivery.alert_id).cloned();
         let ctx = ctx.clone();
+        ctx.started(delivery.destination_id);
         let span = tracing::info_span!(
             "delivery",
             id = delivery.id,
@@ -114,7 +146,9 @@ async fn claim_and_start(
         );
         tasks.spawn(
             async move {
+                let destination = delivery.destination_id;
                 let record = attempt(&ctx, delivery, target, body).await;
+                ctx.finished(destination);
                 let _ = ctx.records.send(record).await;
                 drop(permit);
             }

@@ -73,6 +73,7 @@ impl Engine {
                 owner: owner.clone(),
                 settings,
                 records,
+                in_flight: Default::default(),
             },
             stopped,
         ));
