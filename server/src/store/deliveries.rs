@@ -65,26 +65,25 @@ pub async fn claim(
             )
         }
     };
-    // Integers only, so formatting them into the statement is safe; a dummy
-    // row keeps the VALUES list from being empty.
-    let room = std::iter::once((0, 0))
-        .chain(limits.room.iter().copied())
-        .map(|(d, n)| format!("({d}, {n})"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let room_alias = if db.is_postgres() {
-        "AS f(column1, column2)"
+    // Integers only, so formatting them into the statement is safe. A CASE,
+    // not a joined VALUES list: the join changed SQLite's plan into a scan.
+    let room = if limits.room.is_empty() {
+        "$4".to_owned()
     } else {
-        "AS f"
+        let arms: String = limits
+            .room
+            .iter()
+            .map(|(d, n)| format!(" WHEN {d} THEN {n}"))
+            .collect();
+        format!("CASE c.destination_id{arms} ELSE $4 END")
     };
     let sql = format!(
         "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN ( \
            SELECT q.id FROM deliveries q WHERE q.id IN ( \
              SELECT r.id FROM ( \
-               SELECT c.id, c.retry, c.next_attempt_at, COALESCE(f.column2, $4) AS room, \
+               SELECT c.id, c.retry, c.next_attempt_at, {room} AS room, \
                  ROW_NUMBER() OVER (PARTITION BY c.destination_id ORDER BY c.retry, c.next_attempt_at, c.id) AS rank \
                FROM ({first} UNION ALL {retries}) c \
-               LEFT JOIN (VALUES {room}) {room_alias} ON f.column1 = c.destination_id \
              ) r WHERE r.rank <= r.room ORDER BY r.retry, r.next_attempt_at, r.id LIMIT $5 \
            ) AND q.status = 'pending' AND (q.lease_until IS NULL OR q.lease_until <= $3) {lock} \
          ) RETURNING id, alert_id, destination_id, msg_id, attempts, failures",
