@@ -1,7 +1,6 @@
 //! Events, alerts and their deliveries, written together in one transaction.
 
-use super::rules::id_list;
-use super::{on_db, Db, StoreResult};
+use super::{id_list, on_db, Db, StoreResult};
 
 /// An event ready to store, with the alerts it raises.
 #[derive(Debug, Clone)]

@@ -1,8 +1,7 @@
 //! The delivery queue: claims with leases, attempt records, and what the
 //! Deliveries tab and API read.
 
-use super::rules::id_list;
-use super::{affected, now_ms, on_db, Db, StoreResult};
+use super::{affected, id_list, now_ms, on_db, Db, StoreResult};
 
 /// A delivery leased to this process for one attempt.
 #[derive(Debug, Clone, sqlx::FromRow)]

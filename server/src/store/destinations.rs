@@ -69,7 +69,7 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> StoreResult<Vec<DestinationRow>> {
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM destinations WHERE id IN ({})",
-        super::rules::id_list(ids)
+        super::id_list(ids)
     );
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }

@@ -183,6 +183,11 @@ fn create_parent_dir(options: &SqliteConnectOptions) -> StoreResult<()> {
     }
 }
 
+/// `1,2,3` for an `IN (...)`: integers only, so nothing to escape.
+pub fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Milliseconds since the Unix epoch: the one time format in the schema.
 pub fn now_ms() -> i64 {
     let since = std::time::SystemTime::now()

@@ -1,6 +1,6 @@
 //! Alert rules and the destinations each one sends to.
 
-use super::{affected, now_ms, on_db, Db, StoreResult};
+use super::{affected, id_list, now_ms, on_db, Db, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RuleRow {
@@ -107,9 +107,4 @@ pub async fn count_live_destinations(db: &Db, ids: &[i64]) -> StoreResult<i64> {
     );
     let (n,): (i64,) = on_db!(db, pool => sqlx::query_as(&sql).fetch_one(pool).await)?;
     Ok(n)
-}
-
-/// `1,2,3` for an `IN (...)`: integers only, so nothing to escape.
-pub fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }

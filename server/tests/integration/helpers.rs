@@ -80,7 +80,7 @@ pub struct TestApp {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn unique_name() -> String {
+pub fn unique_name() -> String {
     format!(
         "alertwire_test_{}_{}",
         std::process::id(),
@@ -98,7 +98,7 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-async fn create_pg_database(name: &str) -> Option<String> {
+pub async fn create_pg_database(name: &str) -> Option<String> {
     use sqlx::Connection;
     let admin = pg_admin_url();
     let mut conn = match sqlx::PgConnection::connect(&admin).await {
@@ -120,7 +120,7 @@ async fn create_pg_database(name: &str) -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
-fn drop_pg_database(name: String) {
+pub fn drop_pg_database(name: String) {
     // Drop runs outside any runtime: use a small one of its own.
     let _ = std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()

@@ -1,7 +1,7 @@
 //! Real server processes: killed with SIGKILL mid-delivery, stopped with
 //! SIGTERM, and two of them sharing one Postgres queue.
 
-use crate::helpers::{in_ci, pg_admin_url, Engine};
+use crate::helpers::{create_pg_database, drop_pg_database, unique_name, Engine};
 use crate::receivers::{receiver, trusted_ca, Trusted};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -14,7 +14,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// One database (and key file) that several processes share.
-struct Site {
+pub struct Site {
     dir: PathBuf,
     database_url: String,
     ca: Trusted,
@@ -28,38 +28,14 @@ struct Process {
 }
 
 impl Site {
-    async fn new(engine: Engine, tag: &str) -> Option<Site> {
-        let name = format!("alertwire_proc_{tag}_{}", std::process::id()).to_lowercase();
+    /// `None` only when Postgres is unreachable outside CI (the test is skipped).
+    async fn new(engine: Engine) -> Option<Site> {
+        let name = unique_name();
         let dir = std::env::temp_dir().join(&name);
-        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let (database_url, pg_database) = match engine {
             Engine::Sqlite => (format!("sqlite://{}", dir.join("a.db").display()), None),
-            Engine::Postgres => {
-                use sqlx::Connection;
-                let admin = pg_admin_url();
-                let mut conn = match sqlx::PgConnection::connect(&admin).await {
-                    Ok(c) => c,
-                    Err(e) if !in_ci() => {
-                        eprintln!("SKIPPED: PostgreSQL unreachable ({e})");
-                        return None;
-                    }
-                    Err(e) => panic!("PostgreSQL unreachable and CI=true: {e}"),
-                };
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_owned())
-                    .unwrap_or(admin);
-                (format!("{base}/{name}"), Some(name))
-            }
+            Engine::Postgres => (create_pg_database(&name).await?, Some(name)),
         };
         let ca = trusted_ca(&dir);
         let mut site = Site {
@@ -232,22 +208,7 @@ impl Drop for Site {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some(name) = self.pg_database.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    use sqlx::Connection;
-                    if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut c)
-                                .await;
-                    }
-                });
-            })
-            .join();
+            drop_pg_database(name);
         }
     }
 }
@@ -273,21 +234,12 @@ async fn kill(process: &Process, signal: &str) {
     assert!(status.success());
 }
 
-macro_rules! engines {
-    ($($name:ident),*) => {
-        mod sqlite { $( #[test] fn $name() { $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Sqlite)); } )* }
-        mod postgres { $( #[test] fn $name() { $crate::helpers::runtime().block_on(super::$name($crate::helpers::Engine::Postgres)); } )* }
-    };
-}
-engines!(
+crate::on_both_engines!(with crate::processes::Site::new;
     sigkill_mid_delivery_loses_nothing,
-    sigterm_finishes_attempts_in_flight_and_exits
+    sigterm_finishes_attempts_in_flight_and_exits,
 );
 
-async fn sigkill_mid_delivery_loses_nothing(engine: Engine) {
-    let Some(site) = Site::new(engine, &format!("kill_{engine:?}")).await else {
-        return;
-    };
+async fn sigkill_mid_delivery_loses_nothing(site: &Site) {
     let rx = receiver(
         &site.ca.tls,
         Behaviour {
@@ -318,10 +270,7 @@ async fn sigkill_mid_delivery_loses_nothing(engine: Engine) {
     assert!(twice <= 16, "{twice} arrived twice");
 }
 
-async fn sigterm_finishes_attempts_in_flight_and_exits(engine: Engine) {
-    let Some(site) = Site::new(engine, &format!("term_{engine:?}")).await else {
-        return;
-    };
+async fn sigterm_finishes_attempts_in_flight_and_exits(site: &Site) {
     let rx = receiver(
         &site.ca.tls,
         Behaviour {
@@ -356,7 +305,7 @@ async fn sigterm_finishes_attempts_in_flight_and_exits(engine: Engine) {
 #[test]
 fn two_processes_share_one_postgres_queue() {
     crate::helpers::runtime().block_on(async {
-        let Some(site) = Site::new(Engine::Postgres, "pair").await else {
+        let Some(site) = Site::new(Engine::Postgres).await else {
             return;
         };
         let rx = receiver(
