@@ -1,14 +1,16 @@
 //! The seam between the pages and the server's services.
 //!
-//! `app` only declares what it needs; the `server` crate implements it and
-//! puts one `SharedBackend` into the Leptos context. Dependencies point one
-//! way: server -> app.
+//! `app` only declares what it needs; the `server` crate implements it at its
+//! HTTP edge (`server/src/http/pages/backend.rs`, where sessions and flashes
+//! live) and puts one `SharedBackend` into the Leptos context. Dependencies
+//! point one way: server -> app.
 
 use crate::error::AppError;
 use crate::model::{
     AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
     DeliveryView, DestinationForm, DestinationList, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, NewApiKey, RuleForm, RuleView, RulesPage, UserView,
+    DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
+    UserView,
 };
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -71,7 +73,7 @@ pub trait Backend: Send + Sync + 'static {
         session: &Session,
         id: Option<i64>,
     ) -> Result<DestinationPageData, AppError>;
-    /// `intent` is `test` or `save`; `plain_form` when the browser posted without JavaScript.
+    /// Send Test Alert or Save; `plain_form` when the browser posted without JavaScript.
     async fn submit_destination(
         &self,
         request: DestinationSubmission<'_>,
@@ -125,7 +127,7 @@ pub struct DestinationSubmission<'a> {
     pub plain_form: bool,
     pub id: Option<i64>,
     pub form: DestinationForm,
-    pub intent: &'a str,
+    pub intent: Intent,
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

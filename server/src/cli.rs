@@ -1,4 +1,4 @@
-//! Command-line flags and sub-commands (DESIGN.md "Configuration").
+//! Command-line flags and sub-commands (ARCHITECTURE.md "Configuration").
 //! Values stay strings here; `configuration` parses them with clear errors.
 
 use clap::{Args, Parser, Subcommand};

@@ -1,6 +1,7 @@
 //! The Alertwire server: configuration, HTTP edge, services, storage.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod configuration;
 pub mod crypto;
@@ -10,7 +11,6 @@ pub mod http;
 pub mod receiver;
 pub mod secret_key;
 pub mod services;
-pub mod sessions;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

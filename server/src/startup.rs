@@ -4,10 +4,10 @@ use crate::configuration::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::engine::{Engine, EngineSettings, Queue, RetryPolicy};
 use crate::delivery::HttpSender;
+use crate::http::sessions::AnyStore;
 use crate::http::{api, csrf, guard, health, metrics, pages};
 use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
-use crate::sessions::AnyStore;
 use crate::store::{Db, StoreError};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
@@ -139,7 +139,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let engine = Engine::start(self.services.clone(), self.engine);
+        let engine = Engine::start(self.services.engine_parts(), self.engine);
         let (stopping, stopped) = tokio::sync::watch::channel(false);
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             let mut stopped = stopped;

@@ -1,7 +1,7 @@
 use crate::error::AppError;
 use crate::model::{
     DestinationForm, DestinationList, DestinationOutcome, DestinationPageData, DestinationView,
-    DestinationWithSecret,
+    DestinationWithSecret, Intent,
 };
 use leptos::prelude::*;
 
@@ -28,7 +28,7 @@ pub async fn destination_page(id: Option<i64>) -> Result<DestinationPageData, Ap
 #[server(prefix = "/fn", endpoint = "submit_destination")]
 pub async fn submit_destination(
     form: DestinationForm,
-    intent: String,
+    intent: Intent,
     id: Option<i64>,
 ) -> Result<DestinationOutcome, AppError> {
     require_role(Role::Editor)?;
@@ -38,7 +38,7 @@ pub async fn submit_destination(
         plain_form: plain_form_post(),
         id,
         form,
-        intent: &intent,
+        intent,
     };
     let outcome = backend()?.submit_destination(request).await?;
     if let DestinationOutcome::Created(created) = &outcome {

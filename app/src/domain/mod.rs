@@ -1,11 +1,13 @@
 //! Values that can only hold valid data ("parse, don't validate").
 //! Shared by the browser and the server so both give the same messages.
 
+mod delivery_status;
 mod email;
 pub mod password;
 
 mod role;
 
+pub use delivery_status::DeliveryStatus;
 pub use email::Email;
 pub use password::NewPassword;
 pub use role::Role;

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-/// What a signed-in user may do (DESIGN.md "Roles").
+/// What a signed-in user may do (ARCHITECTURE.md "Roles").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -42,6 +42,15 @@ impl Role {
     /// Roles are ordered: an admin can do everything an editor can, and so on.
     pub fn at_least(self, needed: Role) -> bool {
         self >= needed
+    }
+}
+
+/// For rows read from the database.
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Rules, alerts and deliveries as the pages and the API see them.
 
+use crate::domain::DeliveryStatus;
 use serde::{Deserialize, Serialize};
 
 /// The alert types a rule can match, with their labels.
@@ -64,7 +65,6 @@ pub struct RulesPage {
     pub destinations: Vec<RuleDestination>,
 }
 
-/// `pending` (queued or waiting for a retry), `delivered` or `failed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryView {
     pub id: i64,
@@ -76,7 +76,7 @@ pub struct DeliveryView {
     pub destination_name: String,
     /// The `webhook-id` header, the same on every attempt.
     pub msg_id: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     pub last_status: Option<i64>,
@@ -148,7 +148,7 @@ pub struct AlertView {
 pub struct DeliveryBrief {
     pub id: i64,
     pub destination_name: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
 }
 

@@ -38,6 +38,25 @@ impl AuthKind {
     }
 }
 
+/// For rows read from the database.
+impl TryFrom<String> for AuthKind {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        AuthKind::parse(&raw).ok_or_else(|| format!("unknown authentication type {raw:?}"))
+    }
+}
+
+/// Which button submitted the Configure form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Intent {
+    /// Send Test Alert with the values on screen, saved or not.
+    Test,
+    /// Save (create or update).
+    Save,
+}
+
 /// One custom header row as typed in the form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderRow {

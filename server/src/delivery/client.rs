@@ -2,8 +2,8 @@
 //! always verified, redirects never followed, the address guard on every
 //! connection, bounded time and bounded response reading.
 
-use super::address_guard;
 use super::resolver::{GuardedResolver, ResolveError};
+use crate::domain::address_guard;
 use crate::domain::webhook_url::literal_ip;
 use reqwest::redirect::Policy;
 use reqwest::{Certificate, Client};

@@ -2,13 +2,13 @@
 //! payload, and the HTTP client. Send Test Alert and the delivery engine
 //! share all of it.
 
-pub mod address_guard;
 pub mod client;
 pub mod engine;
 pub mod payload;
 pub mod request;
 pub mod resolver;
 pub mod signer;
+pub mod targets;
 pub mod troubleshooting;
 
 pub use client::{

@@ -1,4 +1,4 @@
-//! Builds the signed HTTP request for one delivery attempt (DESIGN.md "Wire format").
+//! Builds the signed HTTP request for one delivery attempt (ARCHITECTURE.md "Wire format of a delivery").
 
 use super::client::OutgoingRequest;
 use super::signer::{anomalyarmor_signature, standard_signatures};

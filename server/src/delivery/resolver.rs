@@ -2,7 +2,7 @@
 //! addresses a name actually resolves to, for every new connection, so a name
 //! that points (or is re-pointed) at a private address gets nothing sent.
 
-use super::address_guard::{self, BlockedAddress};
+use crate::domain::address_guard::{self, BlockedAddress};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

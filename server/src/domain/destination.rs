@@ -1,12 +1,12 @@
 //! A destination form parsed into values that can only be valid.
 
 use super::header::{check_value, reserved_reason, HeaderName};
+use super::name::Name;
 use super::webhook_url::WebhookUrl;
 use app::error::FormErrors;
 use app::model::{AuthKind, DestinationForm, HeaderRow};
 use std::net::IpAddr;
 
-pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_SECRET_BYTES: usize = 4096;
 pub const MAX_HEADERS: usize = 20;
 pub const MAX_HEADERS_BYTES: usize = 8192;
@@ -60,7 +60,8 @@ pub fn parse(
     kept: &KeptSecrets,
 ) -> Result<ValidDestination, FormErrors> {
     let mut errors = FormErrors::default();
-    let name = parse_name(&form.name)
+    let name = Name::parse(&form.name, "the destination")
+        .map(Name::into_string)
         .map_err(|m| errors.add("name", m))
         .ok();
     let url = WebhookUrl::parse(&form.url, allowed)
@@ -77,20 +78,6 @@ pub fn parse(
         }),
         _ => Err(errors),
     }
-}
-
-fn parse_name(raw: &str) -> Result<String, String> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err("Give the destination a name".into());
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("Names can be at most {MAX_NAME_CHARS} characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err("Names cannot contain control characters".into());
-    }
-    Ok(name.to_owned())
 }
 
 fn secret(raw: &str, kept: Option<&String>, missing: &str) -> Result<String, String> {

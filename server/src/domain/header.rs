@@ -25,6 +25,11 @@ impl HeaderName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The API key header when none is named.
+    pub fn x_api_key() -> Self {
+        HeaderName("x-api-key".to_owned())
+    }
 }
 
 /// Names the sender sets itself; a user header may not replace them.

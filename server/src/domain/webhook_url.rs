@@ -1,6 +1,6 @@
-//! A webhook endpoint URL that passed every rule (DESIGN.md "Delivery rules").
+//! A webhook endpoint URL that passed every rule (ARCHITECTURE.md "Delivery rules").
 
-use crate::delivery::address_guard::{self, BlockedAddress};
+use super::address_guard::{self, BlockedAddress};
 use std::net::IpAddr;
 use url::{Host, Url};
 

@@ -2,6 +2,7 @@
 //! and sends page requests where they belong: to setup while no user exists,
 //! to sign-in without a session, away from sign-in and setup with one.
 
+use super::sessions;
 use crate::services::Services;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -15,16 +16,16 @@ pub async fn resolve_user(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let user = match services.session_user(&session).await {
+    let user = match sessions::current_user(&services, &session).await {
         Ok(user) => user,
-        Err(err) => return crate::http::pages::error_page(err),
+        Err(err) => return super::pages::error_page(err),
     };
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
         && !request.uri().path().starts_with("/fn/");
     if is_page {
         let users_exist = match services.users_exist().await {
             Ok(exist) => exist,
-            Err(err) => return crate::http::pages::error_page(err),
+            Err(err) => return super::pages::error_page(err),
         };
         if let Some(target) = page_redirect(request.uri().path(), users_exist, user.is_some()) {
             return Redirect::to(target).into_response();

@@ -6,3 +6,4 @@ pub mod guard;
 pub mod health;
 pub mod metrics;
 pub mod pages;
+pub mod sessions;

@@ -1,50 +1,26 @@
 //! First-run setup, sign-in with lockout, sign-out, and user management.
 
 use super::{internal, passwords, Services};
-use crate::store::{login_failures, now_ms, users};
+use crate::clock::now_ms;
+use crate::domain::user::{parse_new_user, parse_sign_in, SignIn};
+use crate::store::{login_failures, users};
 use app::backend::NewUserInput;
 use app::domain::password::PasswordField;
 use app::domain::{Email, NewPassword, Role};
 use app::error::{AppError, FormErrors};
 use app::model::{CurrentUser, UserView};
-use tower_sessions::Session;
 
-/// The session entry that marks a signed-in user.
-pub const SESSION_USER_KEY: &str = "user_id";
 /// Failed sign-ins allowed for one account within the window before it locks.
 pub const MAX_FAILURES: usize = 5;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
-/// A new user's fields, each parsed, or every problem with them.
-struct ValidUser {
-    email: Email,
-    password: NewPassword,
-    role: Role,
-}
-
-fn validate_new_user(input: &NewUserInput) -> Result<ValidUser, AppError> {
-    let mut errors = FormErrors::default();
-    errors.keep("email", &input.email);
-    errors.keep("role", &input.role);
-    let email = Email::parse(&input.email)
-        .map_err(|m| errors.add("email", m))
-        .ok();
-    let password = NewPassword::parse(&input.password, &input.password_confirm)
-        .map_err(|(field, m)| match field {
-            PasswordField::Password => errors.add("password", m),
-            PasswordField::Confirmation => errors.add("password_confirm", m),
-        })
-        .ok();
-    let role = Role::parse(&input.role)
-        .map_err(|m| errors.add("role", m))
-        .ok();
-    match (email, password, role) {
-        (Some(email), Some(password), Some(role)) => Ok(ValidUser {
-            email,
-            password,
-            role,
-        }),
-        _ => Err(AppError::Invalid(errors)),
+fn user_view(row: &users::UserRow) -> UserView {
+    UserView {
+        id: row.id,
+        email: row.email.clone(),
+        role: row.role,
+        active: row.active,
+        created_at: row.created_at,
     }
 }
 
@@ -56,58 +32,44 @@ fn duplicate_email(email: &Email) -> AppError {
 }
 
 impl Services {
-    pub async fn setup_first_admin(
-        &self,
-        session: &Session,
-        input: NewUserInput,
-    ) -> Result<(), AppError> {
+    /// Creates the first admin; refused once any user exists. Returns the new user's id.
+    pub async fn setup_first_admin(&self, input: NewUserInput) -> Result<i64, AppError> {
         if self.users_exist().await? {
             return Err(AppError::NotFound(
                 "Setup is already done: sign in instead".into(),
             ));
         }
-        let user = validate_new_user(&NewUserInput {
-            role: "admin".into(),
+        let user = parse_new_user(&NewUserInput {
+            role: Role::Admin.as_str().into(),
             ..input
-        })?;
+        })
+        .map_err(AppError::Invalid)?;
         let hash = passwords::hash(user.password.expose().to_owned()).await?;
         let row = users::insert_first_admin(self.db(), user.email.as_str(), &hash)
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::NotFound("Setup is already done: sign in instead".into()))?;
         tracing::info!(user_id = row.id, "first admin created");
-        self.start_session(session, row.id).await
+        Ok(row.id)
     }
 
     pub async fn create_user(&self, input: NewUserInput) -> Result<UserView, AppError> {
-        let user = validate_new_user(&input)?;
+        let user = parse_new_user(&input).map_err(AppError::Invalid)?;
         let hash = passwords::hash(user.password.expose().to_owned()).await?;
         match users::insert(self.db(), user.email.as_str(), &hash, user.role).await {
             Ok(row) => {
                 tracing::info!(user_id = row.id, role = %user.role, "user created");
-                Ok(row.view())
+                Ok(user_view(&row))
             }
             Err(err) if err.is_unique_violation() => Err(duplicate_email(&user.email)),
             Err(err) => Err(internal(err)),
         }
     }
 
-    pub async fn login(
-        &self,
-        session: &Session,
-        email: &str,
-        password: &str,
-    ) -> Result<(), AppError> {
-        let email = email.trim().to_lowercase();
-        let mut errors = FormErrors::default();
-        errors.keep("email", &email);
-        if email.is_empty() {
-            errors.add("email", "Enter your email address");
-        }
-        if password.is_empty() {
-            errors.add("password", "Enter your password");
-        }
-        errors.into_result()?;
+    /// Checks a sign-in, with the lockout; returns the user's id.
+    pub async fn login(&self, email: &str, password: &str) -> Result<i64, AppError> {
+        let SignIn { email, password } =
+            parse_sign_in(email, password).map_err(AppError::Invalid)?;
 
         let now = now_ms();
         self.check_lockout(&email, now).await?;
@@ -122,7 +84,7 @@ impl Services {
                 login_failures::clear(self.db(), &email)
                     .await
                     .map_err(internal)?;
-                self.start_session(session, user.id).await
+                Ok(user.id)
             }
             _ => {
                 login_failures::record(self.db(), &email, now, now - 24 * 3_600_000)
@@ -150,42 +112,17 @@ impl Services {
         )))
     }
 
-    /// Signs `user_id` in under a fresh session id (no session fixation).
-    async fn start_session(&self, session: &Session, user_id: i64) -> Result<(), AppError> {
-        let result = async {
-            session.cycle_id().await?;
-            session.insert(SESSION_USER_KEY, user_id).await
-        };
-        result.await.map_err(|err| {
-            tracing::error!(%err, "could not start a session");
-            AppError::Internal
-        })
-    }
-
-    pub async fn logout(&self, session: &Session) -> Result<(), AppError> {
-        session.flush().await.map_err(|err| {
-            tracing::error!(%err, "could not delete a session");
-            AppError::Internal
-        })
-    }
-
-    /// The active user signed in on this session; ends sessions of deactivated users.
-    pub async fn session_user(&self, session: &Session) -> Result<Option<CurrentUser>, AppError> {
-        let id = match session.get::<i64>(SESSION_USER_KEY).await {
-            Ok(Some(id)) => id,
-            Ok(None) => return Ok(None),
-            Err(err) => {
-                tracing::warn!(%err, "unreadable session");
-                return Ok(None);
-            }
-        };
-        match users::by_id(self.db(), id).await.map_err(internal)? {
-            Some(user) if user.active => Ok(Some(user.current())),
-            _ => {
-                self.logout(session).await?;
-                Ok(None)
-            }
-        }
+    /// The user with this id while they are active (a signed-in session's user).
+    pub async fn active_user(&self, id: i64) -> Result<Option<CurrentUser>, AppError> {
+        Ok(users::by_id(self.db(), id)
+            .await
+            .map_err(internal)?
+            .filter(|user| user.active)
+            .map(|user| CurrentUser {
+                id: user.id,
+                email: user.email,
+                role: user.role,
+            }))
     }
 
     pub async fn change_password(
@@ -223,7 +160,7 @@ impl Services {
 
     pub async fn list_users(&self) -> Result<Vec<UserView>, AppError> {
         let rows = users::list(self.db()).await.map_err(internal)?;
-        Ok(rows.iter().map(|r| r.view()).collect())
+        Ok(rows.iter().map(user_view).collect())
     }
 
     pub async fn set_user_role(
@@ -234,7 +171,7 @@ impl Services {
     ) -> Result<(), AppError> {
         let role = Role::parse(role).map_err(|m| AppError::invalid("role", m))?;
         let target = self.user_or_404(user_id).await?;
-        if target.role() == Role::Admin && role != Role::Admin {
+        if target.role == Role::Admin && role != Role::Admin {
             self.keep_an_admin(user_id).await?;
         }
         users::set_role(self.db(), user_id, role)
@@ -251,7 +188,7 @@ impl Services {
         active: bool,
     ) -> Result<(), AppError> {
         let target = self.user_or_404(user_id).await?;
-        if !active && target.role() == Role::Admin {
+        if !active && target.role == Role::Admin {
             self.keep_an_admin(user_id).await?;
         }
         users::set_active(self.db(), user_id, active)

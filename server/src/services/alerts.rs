@@ -2,10 +2,10 @@
 //! and storing alerts with their deliveries in one transaction.
 
 use super::{internal, Services};
+use crate::clock::now_ms;
 use crate::delivery::payload::{links, random_id, AlertPart, Asset, EventPart, WebhookPayload};
 use crate::domain::event::ValidEvent;
 use crate::store::alerts::{self as rows, AlertRow, IngestTimes, NewAlert, NewEvent, Stored};
-use crate::store::now_ms;
 use app::error::AppError;
 use app::format::rfc3339;
 use app::model::{AlertView, DeliveryBrief, ALERTS_PER_PAGE};
@@ -173,16 +173,19 @@ impl Services {
     ) -> Result<Vec<AlertView>, AppError> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let mut by_alert: HashMap<i64, Vec<DeliveryBrief>> = HashMap::new();
-        for (alert, id, name, status, attempts) in rows::delivery_briefs(self.db(), &ids)
+        for brief in rows::delivery_briefs(self.db(), &ids)
             .await
             .map_err(internal)?
         {
-            by_alert.entry(alert).or_default().push(DeliveryBrief {
-                id,
-                destination_name: name,
-                status,
-                attempts,
-            });
+            by_alert
+                .entry(brief.alert_id)
+                .or_default()
+                .push(DeliveryBrief {
+                    id: brief.id,
+                    destination_name: brief.destination_name,
+                    status: brief.status,
+                    attempts: brief.attempts,
+                });
         }
         Ok(rows
             .into_iter()

@@ -1,14 +1,13 @@
 //! The delivery log: list, detail with every attempt, and re-driving.
 
 use super::{internal, Services};
+use crate::clock::now_ms;
+use crate::domain::delivery_filter::parse as parse_filter;
 use crate::store::deliveries::{self as rows, AttemptRow, DeliveryRow};
-use crate::store::now_ms;
 use app::error::AppError;
 use app::model::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView, DELIVERIES_PER_PAGE,
 };
-
-const STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
 
 fn not_found() -> AppError {
     AppError::NotFound("No such delivery".into())
@@ -55,27 +54,12 @@ fn attempt_view(row: AttemptRow) -> AttemptView {
 
 impl Services {
     pub async fn deliveries(&self, filter: &DeliveryFilter) -> Result<DeliveryPage, AppError> {
-        let status = match filter.status.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(s) if STATUSES.contains(&s) => Some(s),
-            Some(_) => {
-                return Err(AppError::invalid(
-                    "status",
-                    "status is pending, delivered or failed",
-                ))
-            }
-        };
-        let before = match filter.cursor.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(c) => Some(c.parse::<i64>().map_err(|_| {
-                AppError::invalid("cursor", "cursor is the next_cursor of an earlier page")
-            })?),
-        };
+        let filter = parse_filter(filter).map_err(AppError::Invalid)?;
         let rows = rows::list(
             self.db(),
-            status,
+            filter.status,
             filter.destination_id,
-            before,
+            filter.before,
             DELIVERIES_PER_PAGE,
         )
         .await
@@ -115,7 +99,7 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or_else(not_found)?;
-        if row.status == "pending" {
+        if !row.status.is_finished() {
             return Err(AppError::Conflict("This delivery is already queued".into()));
         }
         let live = crate::store::destinations::get(db, row.destination_id)

@@ -2,18 +2,22 @@
 //! pages and the REST API both understand; storage errors are logged here and
 //! become `AppError::Internal`.
 
+//!
+//! Services take plain values and return plain results: nothing here knows
+//! of HTTP, sessions or pages (ARCHITECTURE.md, "services/").
+
 pub mod accounts;
 pub mod alerts;
 pub mod api_keys;
-mod backend;
 pub mod deliveries;
-pub mod destination_pages;
 pub mod destinations;
+pub mod metrics;
 pub mod passwords;
 pub mod rules;
 
 use crate::crypto::{CryptoError, SecretBox};
-use crate::delivery::engine::Queue;
+use crate::delivery::engine::{Parts, Queue};
+use crate::delivery::targets::Targets;
 use crate::delivery::HttpSender;
 use crate::store::{Db, StoreError};
 use app::error::AppError;
@@ -38,6 +42,7 @@ pub struct Services {
 struct Inner {
     db: Db,
     deps: Deps,
+    targets: Targets,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
 }
@@ -46,6 +51,7 @@ impl Services {
     pub fn new(db: Db, deps: Deps) -> Self {
         Services {
             inner: Arc::new(Inner {
+                targets: Targets::new(deps.secrets.clone()),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),
@@ -71,6 +77,20 @@ impl Services {
 
     pub fn queue(&self) -> &Queue {
         &self.inner.deps.queue
+    }
+
+    pub fn targets(&self) -> &Targets {
+        &self.inner.targets
+    }
+
+    /// What the delivery engine runs on: the same database, sender and queue.
+    pub fn engine_parts(&self) -> Parts {
+        Parts {
+            db: self.db().clone(),
+            sender: self.sender().clone(),
+            queue: self.inner.deps.queue.clone(),
+            targets: self.inner.targets.clone(),
+        }
     }
 
     /// Whether first-run setup is done (cached once it is).

@@ -1,15 +1,14 @@
 //! Alert rules: which events raise alerts, and where the alerts go.
 
 use super::{internal, Services};
+use crate::clock::now_ms;
 use crate::domain::glob::AssetPattern;
-use crate::store::now_ms;
+use crate::domain::rule::parse;
 use crate::store::rules::{self as rows, RuleFields, RuleRow, RuleTarget};
 use app::error::{AppError, FormErrors};
-use app::model::{RuleDestination, RuleForm, RuleView, RulesPage, ALERT_TYPES};
+use app::model::{RuleDestination, RuleForm, RuleView, RulesPage};
 use std::collections::HashMap;
 
-const MAX_NAME_CHARS: usize = 100;
-const MAX_DESTINATIONS: usize = 50;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 fn not_found() -> AppError {
@@ -36,62 +35,6 @@ fn view(row: &RuleRow, targets: &[RuleTarget], counts: &HashMap<i64, i64>) -> Ru
         created_at: row.created_at,
         updated_at: row.updated_at,
     }
-}
-
-/// Checks every field at once; destinations are checked against the store.
-fn parse(form: &RuleForm) -> Result<RuleFields, AppError> {
-    let mut errors = FormErrors::default();
-    errors.keep("name", &form.name);
-    errors.keep("alert_type", &form.alert_type);
-    errors.keep("asset_pattern", &form.asset_pattern);
-    let name = form.name.trim();
-    if name.is_empty() {
-        errors.add("name", "Give the rule a name");
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        errors.add(
-            "name",
-            format!("Names can be at most {MAX_NAME_CHARS} characters"),
-        );
-    } else if name.chars().any(char::is_control) {
-        errors.add("name", "Names cannot contain control characters");
-    }
-    if !ALERT_TYPES.iter().any(|(k, _)| *k == form.alert_type) {
-        errors.add(
-            "alert_type",
-            "Choose the alert type: schema, freshness, discovery or connection",
-        );
-    }
-    let pattern = match form.asset_pattern.trim() {
-        "" => None,
-        text => match AssetPattern::parse(text) {
-            Ok(_) => Some(text.to_owned()),
-            Err(m) => {
-                errors.add("asset_pattern", m);
-                None
-            }
-        },
-    };
-    let mut destination_ids = form.destination_ids.clone();
-    destination_ids.sort_unstable();
-    destination_ids.dedup();
-    if destination_ids.is_empty() {
-        errors.add("destination_ids", "Choose at least one destination");
-    } else if destination_ids.len() > MAX_DESTINATIONS {
-        errors.add(
-            "destination_ids",
-            format!("A rule can send to at most {MAX_DESTINATIONS} destinations"),
-        );
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    Ok(RuleFields {
-        name: name.to_owned(),
-        alert_type: form.alert_type.clone(),
-        asset_pattern: pattern,
-        enabled: form.enabled,
-        destination_ids,
-    })
 }
 
 impl Services {
@@ -142,7 +85,14 @@ impl Services {
 
     /// Creates a rule (`id` none) or replaces one.
     pub async fn save_rule(&self, id: Option<i64>, form: &RuleForm) -> Result<RuleView, AppError> {
-        let fields = parse(form)?;
+        let valid = parse(form).map_err(AppError::Invalid)?;
+        let fields = RuleFields {
+            name: valid.name.into_string(),
+            alert_type: valid.alert_type,
+            asset_pattern: valid.asset_pattern,
+            enabled: valid.enabled,
+            destination_ids: valid.destination_ids,
+        };
         let live = rows::count_live_destinations(self.db(), &fields.destination_ids)
             .await
             .map_err(internal)?;
@@ -233,45 +183,6 @@ impl ActiveRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn form() -> RuleForm {
-        RuleForm {
-            name: "Production schema changes".into(),
-            alert_type: "schema".into(),
-            asset_pattern: "production.public.*".into(),
-            destination_ids: vec![3, 1, 3],
-            enabled: true,
-        }
-    }
-
-    #[test]
-    fn a_good_rule_parses() {
-        let f = parse(&form()).unwrap();
-        assert_eq!(f.destination_ids, [1, 3]);
-        assert_eq!(f.asset_pattern.as_deref(), Some("production.public.*"));
-        let mut any = form();
-        any.asset_pattern = "  ".into();
-        assert_eq!(parse(&any).unwrap().asset_pattern, None);
-    }
-
-    #[test]
-    fn every_bad_field_is_named() {
-        let bad = RuleForm {
-            name: " ".into(),
-            alert_type: "weather".into(),
-            asset_pattern: "a\u{1}".into(),
-            destination_ids: vec![],
-            enabled: true,
-        };
-        let Err(AppError::Invalid(errors)) = parse(&bad) else {
-            panic!("expected field errors")
-        };
-        let fields: Vec<&str> = errors.fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["name", "alert_type", "asset_pattern", "destination_ids"]
-        );
-    }
 
     #[test]
     fn matching_uses_type_and_pattern() {

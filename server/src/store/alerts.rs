@@ -1,6 +1,7 @@
 //! Events, alerts and their deliveries, written together in one transaction.
 
 use super::{id_list, on_db, Db, StoreResult};
+use app::domain::DeliveryStatus;
 
 /// An event ready to store, with the alerts it raises.
 #[derive(Debug, Clone)]
@@ -136,7 +137,7 @@ pub async fn ingest(db: &Db, events: &[NewEvent], t: &IngestTimes) -> StoreResul
         }
         if !deliveries.is_empty() && db.is_postgres() {
             // Delivered to listeners when the transaction commits.
-            sqlx::query("SELECT pg_notify('alertwire_deliveries', '')").execute(&mut *tx).await?;
+            sqlx::query(super::deliveries::NOTIFY_SQL).bind(super::deliveries::NOTIFY_CHANNEL).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(out)
@@ -158,16 +159,24 @@ pub async fn by_public_id(db: &Db, public_id: &str) -> StoreResult<Option<AlertL
     Ok(on_db!(db, pool => sqlx::query_as(sql).bind(public_id).fetch_optional(pool).await)?)
 }
 
-/// The deliveries of the given alerts: (alert id, delivery id, destination name, status, attempts).
-pub async fn delivery_briefs(
-    db: &Db,
-    alert_ids: &[i64],
-) -> StoreResult<Vec<(i64, i64, String, String, i64)>> {
+/// One delivery of an alert, as the alert pages list them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryBriefRow {
+    pub alert_id: i64,
+    pub id: i64,
+    pub destination_name: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+}
+
+/// The deliveries of the given alerts, oldest first.
+pub async fn delivery_briefs(db: &Db, alert_ids: &[i64]) -> StoreResult<Vec<DeliveryBriefRow>> {
     if alert_ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT d.alert_id, d.id, t.name, d.status, d.attempts FROM deliveries d \
+        "SELECT d.alert_id, d.id, t.name AS destination_name, d.status, d.attempts FROM deliveries d \
          JOIN destinations t ON t.id = d.destination_id WHERE d.alert_id IN ({}) ORDER BY d.id",
         id_list(alert_ids)
     );

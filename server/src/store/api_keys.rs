@@ -1,5 +1,5 @@
-use super::{affected, now_ms, on_db, Db, StoreResult};
-use app::model::ApiKeyView;
+use super::{affected, on_db, Db, StoreResult};
+use crate::clock::now_ms;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKeyRow {
@@ -9,19 +9,6 @@ pub struct ApiKeyRow {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
-}
-
-impl ApiKeyRow {
-    pub fn view(self) -> ApiKeyView {
-        ApiKeyView {
-            id: self.id,
-            name: self.name,
-            prefix: self.prefix,
-            created_at: self.created_at,
-            last_used_at: self.last_used_at,
-            revoked_at: self.revoked_at,
-        }
-    }
 }
 
 const COLUMNS: &str = "id, name, prefix, created_at, last_used_at, revoked_at";

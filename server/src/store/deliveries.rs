@@ -1,7 +1,19 @@
 //! The delivery queue: claims with leases, attempt records, and what the
 //! Deliveries tab and API read.
+//!
+//! SQL text names statuses as literals (`status = 'pending'`): the partial
+//! indexes are defined with them, and a bound parameter would not use those
+//! indexes. `DeliveryStatus` is the vocabulary everywhere else; a test keeps
+//! it equal to the schema's CHECK constraint.
 
-use super::{affected, id_list, now_ms, on_db, Db, StoreResult};
+use super::{affected, id_list, on_db, Db, StoreResult};
+use crate::clock::now_ms;
+use app::domain::DeliveryStatus;
+
+/// The Postgres channel that wakes every process's engine when work is queued.
+pub const NOTIFY_CHANNEL: &str = "alertwire_deliveries";
+/// Postgres only, with `NOTIFY_CHANNEL` bound; inside a transaction it is sent at commit.
+pub(crate) const NOTIFY_SQL: &str = "SELECT pg_notify($1, '')";
 
 /// A delivery leased to this process for one attempt.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -129,8 +141,8 @@ pub struct AttemptRecord {
     pub response_body: Option<String>,
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
-    /// `pending` (a retry is scheduled), `delivered` or `failed`.
-    pub status: &'static str,
+    /// `Pending` when a retry is scheduled.
+    pub status: DeliveryStatus,
     pub failures: i64,
     pub next_attempt_at: Option<i64>,
     /// For the destination's "last result".
@@ -171,7 +183,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                  lease_owner = NULL, lease_until = NULL, updated_at = ");
             update.push_bind(now).push(" FROM (");
             update.push_values(chunk, |mut row, r| {
-                row.push_bind(r.delivery_id).push_bind(r.status).push_bind(r.number).push_bind(r.failures)
+                row.push_bind(r.delivery_id).push_bind(r.status.as_str()).push_bind(r.number).push_bind(r.failures)
                     .push_bind(r.failures > 0).push_bind(r.next_attempt_at).push_bind(r.response_status)
                     .push_bind(&r.error_message);
             });
@@ -187,12 +199,12 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
         }
         for (destination, r) in latest {
             sqlx::query("UPDATE destinations SET last_result_ok = $1, last_result_summary = $2, last_result_at = $3 WHERE id = $4")
-                .bind(r.status == "delivered").bind(&r.summary).bind(r.started_at + r.duration_ms).bind(destination)
+                .bind(r.status == DeliveryStatus::Delivered).bind(&r.summary).bind(r.started_at + r.duration_ms).bind(destination)
                 .execute(&mut *tx).await?;
         }
         if db.is_postgres() {
             // Freed slots and new retries: other processes may claim now.
-            sqlx::query("SELECT pg_notify('alertwire_deliveries', '')").execute(&mut *tx).await?;
+            sqlx::query(NOTIFY_SQL).bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(updated)
@@ -225,7 +237,8 @@ pub struct DeliveryRow {
     pub destination_id: i64,
     pub destination_name: String,
     pub msg_id: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     pub last_status: Option<i64>,
@@ -241,7 +254,7 @@ const LIST_SQL: &str = "SELECT d.id, a.public_id, a.rule_name, a.alert_type, d.d
 /// Newest first, `limit` rows with an id below `before`.
 pub async fn list(
     db: &Db,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     destination: Option<i64>,
     before: Option<i64>,
     limit: i64,
@@ -251,7 +264,7 @@ pub async fn list(
          AND ($3 IS NULL OR d.id < $3) ORDER BY d.id DESC LIMIT $4"
     );
     Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(status).bind(destination).bind(before).bind(limit).fetch_all(pool).await)?)
+        .bind(status.map(DeliveryStatus::as_str)).bind(destination).bind(before).bind(limit).fetch_all(pool).await)?)
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DeliveryRow>> {
@@ -304,9 +317,33 @@ pub async fn fail_pending_for(db: &Db, destination: i64, reason: &str) -> StoreR
         .bind(reason).bind(now_ms()).bind(destination).execute(pool).await)?)
 }
 
+/// Wakes the engines of other processes on Postgres (a no-op on SQLite).
 pub async fn pg_notify(db: &Db) -> StoreResult<()> {
-    if db.is_postgres() {
-        affected!(db, pool => sqlx::query("SELECT pg_notify('alertwire_deliveries', '')").execute(pool).await)?;
+    if let Db::Postgres(pool) = db {
+        sqlx::query(NOTIFY_SQL)
+            .bind(NOTIFY_CHANNEL)
+            .execute(pool)
+            .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_the_schemas() {
+        let listed: Vec<String> = DeliveryStatus::ALL
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let check = format!("status IN ({})", listed.join(", "));
+        for schema in [
+            include_str!("../../../migrations/sqlite/0003_alerts.sql"),
+            include_str!("../../../migrations/postgres/0003_alerts.sql"),
+        ] {
+            assert!(schema.contains(&check), "{check} not in the schema");
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! Destination rows. Secret columns hold sealed values (see `crypto`).
 
-use super::{affected, now_ms, on_db, Db, StoreResult};
+use super::{affected, on_db, Db, StoreResult};
+use crate::clock::now_ms;
+use app::model::AuthKind;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DestinationRow {
@@ -8,7 +10,8 @@ pub struct DestinationRow {
     pub name: String,
     pub kind: String,
     pub url: String,
-    pub auth_type: String,
+    #[sqlx(try_from = "String")]
+    pub auth_type: AuthKind,
     pub auth_header: Option<String>,
     pub auth_secret: Option<String>,
     pub headers: String,
@@ -28,7 +31,7 @@ pub struct DestinationRow {
 pub struct DestinationFields {
     pub name: String,
     pub url: String,
-    pub auth_type: String,
+    pub auth_type: AuthKind,
     pub auth_header: Option<String>,
     pub auth_secret: Option<String>,
     pub headers: String,
@@ -84,7 +87,7 @@ pub async fn insert(
          enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8) RETURNING {COLUMNS}"
     );
     Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(&f.name).bind(&f.url).bind(&f.auth_type).bind(&f.auth_header).bind(&f.auth_secret)
+        .bind(&f.name).bind(&f.url).bind(f.auth_type.as_str()).bind(&f.auth_header).bind(&f.auth_secret)
         .bind(&f.headers).bind(signing_secret).bind(now_ms())
         .fetch_one(pool).await)?)
 }
@@ -99,7 +102,7 @@ pub async fn update(
          headers = $6, updated_at = $7 WHERE id = $8 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
     Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(&f.name).bind(&f.url).bind(&f.auth_type).bind(&f.auth_header).bind(&f.auth_secret)
+        .bind(&f.name).bind(&f.url).bind(f.auth_type.as_str()).bind(&f.auth_header).bind(&f.auth_secret)
         .bind(&f.headers).bind(now_ms()).bind(id)
         .fetch_optional(pool).await)?)
 }

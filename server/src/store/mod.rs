@@ -187,11 +187,3 @@ fn create_parent_dir(options: &SqliteConnectOptions) -> StoreResult<()> {
 pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
-
-/// Milliseconds since the Unix epoch: the one time format in the schema.
-pub fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}

@@ -1,6 +1,7 @@
 //! Alert rules and the destinations each one sends to.
 
-use super::{affected, id_list, now_ms, on_db, Db, StoreResult};
+use super::{affected, id_list, on_db, Db, StoreResult};
+use crate::clock::now_ms;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RuleRow {

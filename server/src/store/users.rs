@@ -1,40 +1,16 @@
-use super::{affected, now_ms, on_db, Db, StoreResult};
+use super::{affected, on_db, Db, StoreResult};
+use crate::clock::now_ms;
 use app::domain::Role;
-use app::model::{CurrentUser, UserView};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub active: bool,
     pub created_at: i64,
-}
-
-impl UserRow {
-    pub fn role(&self) -> Role {
-        // The column has a CHECK constraint; fall back to the least privilege anyway.
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
-    }
-
-    pub fn view(&self) -> UserView {
-        UserView {
-            id: self.id,
-            email: self.email.clone(),
-            role: self.role(),
-            active: self.active,
-            created_at: self.created_at,
-        }
-    }
-
-    pub fn current(&self) -> CurrentUser {
-        CurrentUser {
-            id: self.id,
-            email: self.email.clone(),
-            role: self.role(),
-        }
-    }
 }
 
 const COLUMNS: &str = "id, email, password_hash, role, active, created_at";

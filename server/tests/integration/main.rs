@@ -1,4 +1,5 @@
-#![allow(clippy::unwrap_used)]
+// Test support code: a panic is how a test fails (the library denies both).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests: the real application on port 0, against a fresh SQLite
 //! file and again against a fresh PostgreSQL database.
 

@@ -97,7 +97,7 @@ impl Pipeline {
         let deadline = Instant::now() + within;
         loop {
             let all = self.deliveries(destination).await;
-            if all.len() == n && all.iter().all(|d| d.status == status) {
+            if all.len() == n && all.iter().all(|d| d.status.as_str() == status) {
                 let mut details = Vec::new();
                 for d in all {
                     details.push(self.env.app.services.delivery(d.id).await.unwrap());
@@ -215,7 +215,7 @@ async fn an_event_becomes_a_signed_delivery(p: &Pipeline) {
     let (alerts, _) = p.env.app.services.recent_alerts(None).await.unwrap();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].id, alert_id);
-    assert_eq!(alerts[0].deliveries[0].status, "delivered");
+    assert_eq!(alerts[0].deliveries[0].status.as_str(), "delivered");
     let rules = p.env.app.services.list_rules().await.unwrap();
     assert_eq!(rules[0].alerts_24h, 1);
 }
@@ -452,7 +452,7 @@ async fn failures_are_classified_and_scheduled(p: &Pipeline) {
         (a.error_kind.as_deref(), a.response_status),
         (Some("http_status"), Some(410))
     );
-    assert_eq!(d.status, "failed", "410 Gone ends the retries");
+    assert_eq!(d.status.as_str(), "failed", "410 Gone ends the retries");
     assert!(a.next_attempt_at.is_none());
 
     let (_, a) = first(d_limited).await;
@@ -493,7 +493,7 @@ async fn a_disabled_destination_waits_and_resumes(p: &Pipeline) {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(rx.count(), 1);
     let waiting = p.deliveries(dest).await;
-    assert_eq!(waiting[0].status, "pending");
+    assert_eq!(waiting[0].status.as_str(), "pending");
     // New alerts create no deliveries for a disabled destination.
     let answer: Value = p
         .post_events(event("production.public.customers"))
@@ -554,7 +554,13 @@ async fn one_slow_endpoint_does_not_hold_up_the_others(p: &Pipeline) {
         slow.most_in_flight()
     );
     let queued = p.deliveries(d_slow).await;
-    assert!(queued.iter().filter(|d| d.status == "pending").count() >= 40);
+    assert!(
+        queued
+            .iter()
+            .filter(|d| d.status.as_str() == "pending")
+            .count()
+            >= 40
+    );
 }
 
 async fn metrics_count_deliveries_and_attempts(p: &Pipeline) {

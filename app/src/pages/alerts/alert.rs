@@ -76,7 +76,7 @@ fn Loaded(alert: AlertView) -> impl IntoView {
                                 {alert.deliveries.into_iter().map(|d| view! {
                                     <tr>
                                         <td data-label="Destination">{d.destination_name}</td>
-                                        <td data-label="Status">{status_badge(&d.status)}</td>
+                                        <td data-label="Status">{status_badge(d.status)}</td>
                                         <td data-label="Attempts" class="number">{d.attempts}</td>
                                         <td><a href=format!("/alerts/deliveries/{}", d.id)>"Details"</a></td>
                                     </tr>

@@ -4,6 +4,7 @@
 
 use super::{query_value, status_badge, EmptyState};
 use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
+use crate::domain::DeliveryStatus;
 use crate::format::utc_minute;
 use crate::model::{alert_type_label, AlertView, DeliveryView};
 use leptos::prelude::*;
@@ -157,9 +158,10 @@ fn FilterForm(filters: Filters, destinations: Vec<crate::model::RuleDestination>
             <div class="field">
                 <label for="filter-status">"Status"</label>
                 <select id="filter-status" name="status">
-                    {[("", "All"), ("pending", "Pending"), ("delivered", "Delivered"), ("failed", "Failed")]
+                    <option value="" selected=status.is_empty()>"All"</option>
+                    {DeliveryStatus::ALL
                         .into_iter()
-                        .map(|(value, label)| view! { <option value=value selected=value == status>{label}</option> })
+                        .map(|s| view! { <option value=s.as_str() selected=s.as_str() == status>{s.label()}</option> })
                         .collect_view()}
                 </select>
             </div>
@@ -198,8 +200,8 @@ fn DeliveryTable(items: Vec<DeliveryView>) -> impl IntoView {
 
 #[component]
 fn DeliveryRow(d: DeliveryView) -> impl IntoView {
-    let next = match (d.status.as_str(), d.next_attempt_at) {
-        ("pending", Some(at)) => utc_minute(at),
+    let next = match (d.status, d.next_attempt_at) {
+        (DeliveryStatus::Pending, Some(at)) => utc_minute(at),
         _ => "—".into(),
     };
     view! {
@@ -207,7 +209,7 @@ fn DeliveryRow(d: DeliveryView) -> impl IntoView {
             <td data-label="Alert"><a href=format!("/alerts/{}", d.alert_id)><code>{d.alert_id.clone()}</code></a></td>
             <td data-label="Rule">{d.rule_name.clone()}</td>
             <td data-label="Destination">{d.destination_name.clone()}</td>
-            <td data-label="Status">{status_badge(&d.status)}</td>
+            <td data-label="Status">{status_badge(d.status)}</td>
             <td data-label="Attempts" class="number">{d.attempts}</td>
             <td data-label="Last result">{last_result(&d)}</td>
             <td data-label="Next attempt">{next}</td>
@@ -308,7 +310,7 @@ fn AlertRow(alert: AlertView) -> impl IntoView {
                                 <li>
                                     <a href=format!("/alerts/deliveries/{}", d.id)>{d.destination_name}</a>
                                     " "
-                                    {status_badge(&d.status)}
+                                    {status_badge(d.status)}
                                 </li>
                             }).collect_view()}
                         </ul>

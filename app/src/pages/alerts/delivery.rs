@@ -6,6 +6,7 @@ use super::{load_error, status_badge};
 use crate::api::deliveries::{load_delivery, RedeliverDelivery};
 use crate::components::form::{action_error, FormAlert};
 use crate::components::shell::use_user;
+use crate::domain::DeliveryStatus;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::format::utc_minute;
@@ -55,13 +56,13 @@ fn Loaded(
         body,
         attempts,
     } = detail;
-    let can_redeliver = is_admin && matches!(d.status.as_str(), "delivered" | "failed");
+    let can_redeliver = is_admin && d.status.is_finished();
     let title = format!("Delivery {}", d.id);
     view! {
         <Title text=title.clone()/>
         <header class="detail-header">
             <h2>{title}</h2>
-            {status_badge(&d.status)}
+            {status_badge(d.status)}
         </header>
         <RedeliverNotice redeliver/>
         <Summary d=d.clone()/>
@@ -85,8 +86,8 @@ fn Loaded(
 
 #[component]
 fn Summary(d: DeliveryView) -> impl IntoView {
-    let next = match (d.status.as_str(), d.next_attempt_at) {
-        ("pending", Some(at)) => Some(utc_minute(at)),
+    let next = match (d.status, d.next_attempt_at) {
+        (DeliveryStatus::Pending, Some(at)) => Some(utc_minute(at)),
         _ => None,
     };
     let result = last_result(&d);
@@ -99,7 +100,7 @@ fn Summary(d: DeliveryView) -> impl IntoView {
                 <dt>"Destination"</dt>
                 <dd><a href=format!("/alerts/destinations/{}", d.destination_id)>{d.destination_name.clone()}</a></dd>
                 <dt>"webhook-id"</dt><dd><code>{d.msg_id.clone()}</code></dd>
-                <dt>"Status"</dt><dd>{status_badge(&d.status)}</dd>
+                <dt>"Status"</dt><dd>{status_badge(d.status)}</dd>
                 <dt>"Attempts"</dt><dd>{d.attempts}</dd>
                 <dt>"Last result"</dt><dd>{result}</dd>
                 {next.map(|at| view! { <dt>"Next attempt"</dt><dd>{at}</dd> })}

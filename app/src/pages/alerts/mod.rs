@@ -20,6 +20,7 @@ pub use rule::{EditRule, NewRule};
 pub use rules::RulesTab;
 
 use crate::components::tabs::Tabs;
+use crate::domain::DeliveryStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
@@ -75,15 +76,14 @@ fn load_error(err: crate::error::AppError) -> AnyView {
     }
 }
 
-/// `pending`, `delivered` or `failed` as a coloured badge.
-fn status_badge(status: &str) -> impl IntoView + use<> {
-    let (class, label) = match status {
-        "pending" => ("badge pending", "Pending".to_string()),
-        "delivered" => ("badge ok", "Delivered".to_string()),
-        "failed" => ("badge failed", "Failed".to_string()),
-        other => ("badge", other.to_string()),
+/// A delivery's status as a coloured badge.
+fn status_badge(status: DeliveryStatus) -> impl IntoView + use<> {
+    let class = match status {
+        DeliveryStatus::Pending => "badge pending",
+        DeliveryStatus::Delivered => "badge ok",
+        DeliveryStatus::Failed => "badge failed",
     };
-    view! { <span class=class>{label}</span> }
+    view! { <span class=class>{status.label()}</span> }
 }
 
 /// Percent-encodes a query value (cursors are opaque text).

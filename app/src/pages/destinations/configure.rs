@@ -6,7 +6,7 @@ use super::report::TestReportView;
 use crate::api::destinations::SubmitDestination;
 use crate::components::form::{action_error, Field, FormAlert};
 use crate::error::AppError;
-use crate::model::{AuthKind, DestinationForm, DestinationOutcome, HeaderRow, TestReport};
+use crate::model::{AuthKind, DestinationForm, DestinationOutcome, HeaderRow, Intent, TestReport};
 use leptos::prelude::*;
 
 #[component]
@@ -53,11 +53,11 @@ pub fn ConfigureForm(
             <div class="actions">
                 <button type="submit" name="intent" value="test" class="button secondary"
                     disabled=move || pending_intent().is_some()>
-                    {move || if pending_intent().as_deref() == Some("test") { "Sending…" } else { "Send Test Alert" }}
+                    {move || if pending_intent() == Some(Intent::Test) { "Sending…" } else { "Send Test Alert" }}
                 </button>
                 <button type="submit" name="intent" value="save" class="button primary"
                     disabled=move || pending_intent().is_some()>
-                    {move || if pending_intent().as_deref() == Some("save") { "Saving…" } else { "Save" }}
+                    {move || if pending_intent() == Some(Intent::Save) { "Saving…" } else { "Save" }}
                 </button>
             </div>
         </ActionForm>

@@ -2,13 +2,14 @@
 //! until the next due time or a wake-up.
 
 use super::retry::Next;
-use super::EngineSettings;
+use super::{EngineSettings, Parts};
+use crate::clock::now_ms;
 use crate::delivery::request::{build, masked, Signed};
+use crate::delivery::targets::Target;
 use crate::delivery::{Attempt, MAX_RESPONSE_BYTES};
-use crate::services::destinations::Target;
-use crate::services::Services;
 use crate::store::deliveries::{self, AttemptRecord, ClaimLimits, Claimed};
-use crate::store::now_ms;
+use crate::store::Db;
+use app::domain::DeliveryStatus;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,7 +23,7 @@ const POLL: Duration = Duration::from_secs(1);
 const MAX_BATCH: usize = 256;
 
 pub struct Context {
-    pub services: Services,
+    pub parts: Parts,
     pub owner: Arc<str>,
     pub settings: EngineSettings,
     pub records: mpsc::Sender<AttemptRecord>,
@@ -73,9 +74,9 @@ pub async fn run(ctx: Context, mut stopped: watch::Receiver<bool>) {
         if claimed == free && free > 0 {
             continue; // There may be more due right now.
         }
-        let wait = sleep_time(&ctx.services).await;
+        let wait = sleep_time(&ctx.parts.db).await;
         tokio::select! {
-            () = ctx.services.queue().wake.notified() => {},
+            () = ctx.parts.queue.wake.notified() => {},
             () = tokio::time::sleep(wait) => {},
             _ = stopped.changed() => {},
         }
@@ -84,9 +85,9 @@ pub async fn run(ctx: Context, mut stopped: watch::Receiver<bool>) {
 }
 
 /// Until the next scheduled delivery is due, at most `POLL`.
-async fn sleep_time(services: &Services) -> Duration {
+async fn sleep_time(db: &Db) -> Duration {
     let now = now_ms();
-    match deliveries::next_due_after(services.db(), now).await {
+    match deliveries::next_due_after(db, now).await {
         Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)).min(POLL),
         Ok(None) => POLL,
         Err(err) => {
@@ -110,7 +111,7 @@ async fn claim_and_start(
         per_destination: ctx.settings.per_destination,
         room: ctx.room(),
     };
-    let db = ctx.services.db();
+    let db = &ctx.parts.db;
     let claimed = match deliveries::claim(db, &ctx.owner, lease_until, now, &limits).await {
         Ok(c) => c,
         Err(err) => {
@@ -170,8 +171,12 @@ async fn load(ctx: &Context, claimed: &[Claimed]) -> Result<Loaded, crate::store
     let mut alert_ids: Vec<i64> = claimed.iter().map(|c| c.alert_id).collect();
     alert_ids.sort_unstable();
     alert_ids.dedup();
-    let targets = ctx.services.delivery_targets(&destination_ids).await?;
-    let bodies = deliveries::payloads(ctx.services.db(), &alert_ids)
+    let targets = ctx
+        .parts
+        .targets
+        .load(&ctx.parts.db, &destination_ids)
+        .await?;
+    let bodies = deliveries::payloads(&ctx.parts.db, &alert_ids)
         .await?
         .into_iter()
         .map(|(id, payload)| (id, Arc::from(payload.into_bytes())))
@@ -211,8 +216,8 @@ async fn attempt(
     });
     let request_headers =
         serde_json::to_string(&masked(&request, &target.auth)).unwrap_or_default();
-    let result = ctx.services.sender().send(request).await;
-    let queue = ctx.services.queue();
+    let result = ctx.parts.sender.send(request).await;
+    let queue = &ctx.parts.queue;
     queue
         .metrics
         .attempt(result.succeeded(), result.status, result.duration);
@@ -240,9 +245,9 @@ fn record_of(
     next: Next,
 ) -> AttemptRecord {
     let (status, next_attempt_at) = match next {
-        Next::Delivered => ("delivered", None),
-        Next::Retry { at } => ("pending", Some(at)),
-        Next::Failed => ("failed", None),
+        Next::Delivered => (DeliveryStatus::Delivered, None),
+        Next::Retry { at } => (DeliveryStatus::Pending, Some(at)),
+        Next::Failed => (DeliveryStatus::Failed, None),
     };
     let body = &result.body[..result.body.len().min(MAX_RESPONSE_BYTES)];
     let summary = result
@@ -275,10 +280,7 @@ fn record_of(
 /// A delivery that cannot be sent at all (its secrets do not open): failed at once.
 fn unsendable(ctx: &Context, delivery: &Claimed, started_at: i64, reason: String) -> AttemptRecord {
     tracing::error!(reason = %reason, "delivery cannot be sent");
-    ctx.services
-        .queue()
-        .metrics
-        .attempt(false, None, Duration::ZERO);
+    ctx.parts.queue.metrics.attempt(false, None, Duration::ZERO);
     AttemptRecord {
         delivery_id: delivery.id,
         destination_id: delivery.destination_id,
@@ -291,7 +293,7 @@ fn unsendable(ctx: &Context, delivery: &Claimed, started_at: i64, reason: String
         response_body: None,
         error_kind: None,
         error_message: Some(reason),
-        status: "failed",
+        status: DeliveryStatus::Failed,
         failures: delivery.failures + 1,
         next_attempt_at: None,
         summary: "not sent".into(),

@@ -1,5 +1,6 @@
 //! Counters the engine keeps for `/metrics` (this process's share).
 
+use app::domain::DeliveryStatus;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -52,12 +53,12 @@ impl Metrics {
             .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
     }
 
-    /// A delivery's outcome after an attempt: `delivered`, `failed` or `retry`.
-    pub fn outcome(&self, status: &str) {
+    /// A delivery's state after an attempt: still pending means a retry is scheduled.
+    pub fn outcome(&self, status: DeliveryStatus) {
         match status {
-            "delivered" => &self.delivered,
-            "failed" => &self.failed,
-            _ => &self.retried,
+            DeliveryStatus::Delivered => &self.delivered,
+            DeliveryStatus::Failed => &self.failed,
+            DeliveryStatus::Pending => &self.retried,
         }
         .fetch_add(1, Relaxed);
     }
@@ -143,8 +144,8 @@ mod tests {
         m.attempt(true, Some(200), Duration::from_millis(3));
         m.attempt(false, Some(503), Duration::from_millis(40));
         m.attempt(false, None, Duration::from_secs(2));
-        m.outcome("delivered");
-        m.outcome("retry");
+        m.outcome(DeliveryStatus::Delivered);
+        m.outcome(DeliveryStatus::Pending);
         let text = m.render(&QueueDepth {
             due: 2,
             scheduled: 5,

@@ -10,7 +10,9 @@ pub mod metrics;
 mod recorder;
 pub mod retry;
 
-use crate::services::Services;
+use crate::delivery::targets::Targets;
+use crate::delivery::HttpSender;
+use crate::store::Db;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -28,6 +30,16 @@ pub struct EngineSettings {
     pub max_in_flight: usize,
     /// Time to finish attempts in flight at shutdown before giving them back.
     pub drain: Duration,
+}
+
+/// What the engine works with, all of it its own or below it. The services
+/// hold the same queue to wake the engine; the engine never calls them.
+#[derive(Clone)]
+pub struct Parts {
+    pub db: Db,
+    pub sender: HttpSender,
+    pub queue: Arc<Queue>,
+    pub targets: Targets,
 }
 
 /// What the services and the engine share: the wake-up, the counters and the policy.
@@ -53,23 +65,33 @@ pub struct Engine {
     claimer: JoinHandle<()>,
     recorder: JoinHandle<()>,
     listener: Option<JoinHandle<()>>,
-    services: Services,
+    db: Db,
     owner: Arc<str>,
 }
 
 impl Engine {
-    pub fn start(services: Services, settings: EngineSettings) -> Engine {
+    pub fn start(parts: Parts, settings: EngineSettings) -> Engine {
         let owner: Arc<str> = Arc::from(lease_owner());
         let (stop, stopped) = watch::channel(false);
         let (records, inbox) = tokio::sync::mpsc::channel(settings.max_in_flight * 2);
-        let recorder = tokio::spawn(recorder::run(services.clone(), owner.clone(), inbox));
-        let listener = services
-            .db()
-            .is_postgres()
-            .then(|| tokio::spawn(listen::run(services.clone(), stopped.clone())));
+        let recorder = tokio::spawn(recorder::run(
+            parts.db.clone(),
+            parts.queue.clone(),
+            owner.clone(),
+            inbox,
+        ));
+        let listener = match &parts.db {
+            Db::Postgres(pool) => Some(tokio::spawn(listen::run(
+                pool.clone(),
+                parts.queue.clone(),
+                stopped.clone(),
+            ))),
+            Db::Sqlite(..) => None,
+        };
+        let db = parts.db.clone();
         let claimer = tokio::spawn(claimer::run(
             claimer::Context {
-                services: services.clone(),
+                parts,
                 owner: owner.clone(),
                 settings,
                 records,
@@ -83,7 +105,7 @@ impl Engine {
             claimer,
             recorder,
             listener,
-            services,
+            db,
             owner,
         }
     }
@@ -105,7 +127,7 @@ impl Engine {
         {
             tracing::warn!("gave up writing the last attempts; their deliveries are retried");
         }
-        match crate::store::deliveries::release(self.services.db(), &self.owner).await {
+        match crate::store::deliveries::release(&self.db, &self.owner).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "gave back unfinished deliveries"),
             Err(err) => {

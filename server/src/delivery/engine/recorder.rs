@@ -2,29 +2,34 @@
 //! what lets SQLite keep up, and every attempt is stored before its retry
 //! can be claimed.
 
-use crate::services::Services;
+use super::Queue;
 use crate::store::deliveries::{self, AttemptRecord};
+use crate::store::Db;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 const MAX_BATCH: usize = 512;
 
-pub async fn run(services: Services, owner: Arc<str>, mut inbox: mpsc::Receiver<AttemptRecord>) {
+pub async fn run(
+    db: Db,
+    queue: Arc<Queue>,
+    owner: Arc<str>,
+    mut inbox: mpsc::Receiver<AttemptRecord>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while inbox.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write(&services, &owner, &batch).await;
+        write(&db, &queue, &owner, &batch).await;
         batch.clear();
     }
 }
 
 /// Retries until the database takes the batch: nothing recorded is dropped.
-async fn write(services: &Services, owner: &str, batch: &[AttemptRecord]) {
+async fn write(db: &Db, queue: &Queue, owner: &str, batch: &[AttemptRecord]) {
     let mut delay = Duration::from_millis(100);
     loop {
-        match deliveries::record(services.db(), owner, batch).await {
+        match deliveries::record(db, owner, batch).await {
             Ok(updated) => {
-                let queue = services.queue();
                 for record in batch {
                     queue.metrics.outcome(record.status);
                 }

@@ -1,4 +1,4 @@
-//! `/api/v1/destinations` (DESIGN.md "HTTP API").
+//! `/api/v1/destinations` (ARCHITECTURE.md "HTTP API").
 
 use super::error::ApiError;
 use super::json::ApiJson;
@@ -74,13 +74,13 @@ fn merge(mut base: DestinationForm, input: DestinationInput) -> DestinationForm 
     }
     match input.auth {
         None => {}
-        Some(AuthInput::None) => base.auth_type = "none".into(),
+        Some(AuthInput::None) => base.auth_type = AuthKind::None.as_str().into(),
         Some(AuthInput::Bearer { token }) => {
-            base.auth_type = "bearer".into();
+            base.auth_type = AuthKind::Bearer.as_str().into();
             base.bearer_token = token.unwrap_or_default();
         }
         Some(AuthInput::ApiKey { header, key }) => {
-            base.auth_type = "api_key".into();
+            base.auth_type = AuthKind::ApiKey.as_str().into();
             base.api_key_header = header.unwrap_or_else(|| "X-API-Key".into());
             base.api_key = key.unwrap_or_default();
         }
@@ -117,7 +117,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let enabled = input.enabled;
     let base = DestinationForm {
-        auth_type: "none".into(),
+        auth_type: AuthKind::None.as_str().into(),
         ..DestinationForm::default()
     };
     let created = s.create_destination(&merge(base, input)).await?;

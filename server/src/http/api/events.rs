@@ -1,9 +1,9 @@
 //! `POST /api/v1/events`: one event or a batch of up to 1,000.
 
 use super::error::{error_response, ApiError};
+use crate::clock::now_ms;
 use crate::domain::event::parse_body;
 use crate::services::Services;
-use crate::store::now_ms;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};

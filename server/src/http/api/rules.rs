@@ -1,4 +1,4 @@
-//! `/api/v1/rules` (DESIGN.md "HTTP API").
+//! `/api/v1/rules` (ARCHITECTURE.md "HTTP API").
 
 use super::error::ApiError;
 use super::json::ApiJson;

@@ -1,17 +1,72 @@
 //! Browser sessions, kept in the application database so that every server
-//! process on one Postgres shares them.
+//! process on one Postgres shares them, and what a session holds: the id of
+//! the signed-in user.
 
+use crate::services::Services;
 use crate::store::Db;
+use app::error::AppError;
+use app::model::CurrentUser;
 use async_trait::async_trait;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// Sessions end after this long without a request.
 pub const IDLE_EXPIRY: time::Duration = time::Duration::hours(12);
 pub const COOKIE_NAME: &str = "alertwire_session";
+
+/// The session entry that marks a signed-in user.
+const USER_KEY: &str = "user_id";
+
+/// Signs `user_id` in under a fresh session id (no session fixation).
+pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
+    let result = async {
+        session.cycle_id().await?;
+        session.insert(USER_KEY, user_id).await
+    };
+    result.await.map_err(|err| {
+        tracing::error!(%err, "could not start a session");
+        AppError::Internal
+    })
+}
+
+/// Ends the session and deletes its record.
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(|err| {
+        tracing::error!(%err, "could not delete a session");
+        AppError::Internal
+    })
+}
+
+/// The id of the user signed in on this session, if any.
+pub async fn user_id(session: &Session) -> Option<i64> {
+    match session.get::<i64>(USER_KEY).await {
+        Ok(id) => id,
+        Err(err) => {
+            tracing::warn!(%err, "unreadable session");
+            None
+        }
+    }
+}
+
+/// The active user signed in on this session; ends the sessions of deactivated users.
+pub async fn current_user(
+    services: &Services,
+    session: &Session,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(id) = user_id(session).await else {
+        return Ok(None);
+    };
+    match services.active_user(id).await? {
+        Some(user) => Ok(Some(user)),
+        None => {
+            sign_out(session).await?;
+            Ok(None)
+        }
+    }
+}
 
 /// The session store for whichever engine the application uses.
 #[derive(Debug, Clone)]

@@ -1,5 +1,8 @@
 //! The Leptos side: server-rendered pages and the server functions behind them.
 
+mod backend;
+mod flash;
+
 use super::api::error::status_of;
 use crate::services::Services;
 use app::backend::SharedBackend;
@@ -10,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{from_fn, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use backend::PageBackend;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
@@ -18,7 +22,7 @@ use std::sync::Arc;
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(services: Services, options: LeptosOptions) -> Router {
-    let backend: SharedBackend = Arc::new(services);
+    let backend: SharedBackend = Arc::new(PageBackend::new(services));
     let context = move || provide_context(backend.clone());
     let routes = generate_route_list(app::App);
     // `leptos_routes_with_context` also mounts every server function, with the same context.

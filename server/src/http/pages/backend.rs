@@ -1,0 +1,283 @@
+//! The pages' `Backend`: each method calls the same service the REST API
+//! uses, and adds what only a browser needs: the session, and the flash that
+//! a page reloaded without JavaScript shows.
+
+use super::flash;
+use crate::http::sessions;
+use crate::services::destinations::DEFAULT_GRACE;
+use crate::services::Services;
+use app::backend::{Backend, DestinationSubmission, NewUserInput};
+use app::error::AppError;
+use app::model::{
+    AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
+    DeliveryView, DestinationFlash, DestinationList, DestinationOutcome, DestinationPageData,
+    DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
+    UserView,
+};
+use tower_sessions::Session;
+
+pub struct PageBackend {
+    services: Services,
+}
+
+impl PageBackend {
+    pub fn new(services: Services) -> Self {
+        PageBackend { services }
+    }
+
+    /// Keeps `flash` for the page reloaded after a plain form post.
+    async fn flash(&self, session: &Session, flash: DestinationFlash) -> Result<(), AppError> {
+        flash::put_destination(self.services.secrets(), session, &flash).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for PageBackend {
+    async fn setup_first_admin(
+        &self,
+        session: &Session,
+        input: NewUserInput,
+    ) -> Result<(), AppError> {
+        let user_id = self.services.setup_first_admin(input).await?;
+        sessions::sign_in(session, user_id).await
+    }
+
+    async fn login(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError> {
+        let user_id = self.services.login(email, password).await?;
+        sessions::sign_in(session, user_id).await
+    }
+
+    async fn logout(&self, session: &Session) -> Result<(), AppError> {
+        sessions::sign_out(session).await
+    }
+
+    async fn change_password(
+        &self,
+        actor: &CurrentUser,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> Result<(), AppError> {
+        self.services
+            .change_password(actor, current, new, confirm)
+            .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserView>, AppError> {
+        self.services.list_users().await
+    }
+
+    async fn create_user(&self, input: NewUserInput) -> Result<UserView, AppError> {
+        self.services.create_user(input).await
+    }
+
+    async fn set_user_role(
+        &self,
+        actor: &CurrentUser,
+        user_id: i64,
+        role: &str,
+    ) -> Result<(), AppError> {
+        self.services.set_user_role(actor, user_id, role).await
+    }
+
+    async fn set_user_active(
+        &self,
+        actor: &CurrentUser,
+        user_id: i64,
+        active: bool,
+    ) -> Result<(), AppError> {
+        self.services.set_user_active(actor, user_id, active).await
+    }
+
+    async fn api_keys_page(&self, session: &Session) -> Result<ApiKeysPage, AppError> {
+        Ok(ApiKeysPage {
+            keys: self.services.list_api_keys().await?,
+            just_created: flash::take_api_key(session).await,
+        })
+    }
+
+    async fn create_api_key(
+        &self,
+        session: &Session,
+        actor: &CurrentUser,
+        name: &str,
+    ) -> Result<NewApiKey, AppError> {
+        let created = self.services.create_api_key(name, Some(actor.id)).await?;
+        flash::put_api_key(session, &created).await;
+        Ok(created)
+    }
+
+    async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError> {
+        self.services.revoke_api_key(key_id).await
+    }
+
+    async fn destination_list(&self, page: i64) -> Result<DestinationList, AppError> {
+        self.services.destination_list(page).await
+    }
+
+    async fn destination_page(
+        &self,
+        session: &Session,
+        id: Option<i64>,
+    ) -> Result<DestinationPageData, AppError> {
+        let destination = match id {
+            Some(id) => Some(self.services.destination(id).await?),
+            None => None,
+        };
+        let flash = flash::take_destination(self.services.secrets(), session)
+            .await?
+            .filter(|f| f.destination_id == id);
+        Ok(DestinationPageData { destination, flash })
+    }
+
+    async fn submit_destination(
+        &self,
+        request: DestinationSubmission<'_>,
+    ) -> Result<DestinationOutcome, AppError> {
+        let DestinationSubmission {
+            session,
+            plain_form,
+            id,
+            form,
+            intent,
+        } = request;
+        let services = &self.services;
+        let result = match (intent, id) {
+            (Intent::Test, _) => services
+                .test_destination(&form, id)
+                .await
+                .map(DestinationOutcome::Tested),
+            (Intent::Save, None) => services
+                .create_destination(&form)
+                .await
+                .map(DestinationOutcome::Created),
+            (Intent::Save, Some(id)) => services
+                .update_destination(id, &form)
+                .await
+                .map(DestinationOutcome::Updated),
+        };
+        let mut flash = DestinationFlash {
+            destination_id: id,
+            ..DestinationFlash::default()
+        };
+        match &result {
+            // Shown once on the new destination's page, with or without JavaScript.
+            Ok(DestinationOutcome::Created(created)) => {
+                flash.destination_id = Some(created.destination.id);
+                flash.signing_secret = Some(created.signing_secret.clone());
+                flash.notice = Some("Destination saved.".into());
+            }
+            Ok(DestinationOutcome::Tested(report)) if plain_form => {
+                flash.form = Some(form);
+                flash.report = Some(report.clone());
+            }
+            Ok(DestinationOutcome::Updated(_)) if plain_form => {
+                flash.notice = Some("Changes saved.".into())
+            }
+            Err(AppError::Invalid(_)) if plain_form => flash.form = Some(form),
+            _ => return result,
+        }
+        self.flash(session, flash).await?;
+        result
+    }
+
+    async fn set_destination_enabled(
+        &self,
+        id: i64,
+        enabled: bool,
+    ) -> Result<DestinationView, AppError> {
+        self.services.set_destination_enabled(id, enabled).await
+    }
+
+    async fn delete_destination(&self, id: i64) -> Result<(), AppError> {
+        self.services.delete_destination(id).await
+    }
+
+    async fn reveal_signing_secret(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        actor: &CurrentUser,
+        id: i64,
+        password: &str,
+    ) -> Result<String, AppError> {
+        let secret = self
+            .services
+            .reveal_signing_secret(actor, id, password)
+            .await?;
+        if plain_form {
+            let flash = DestinationFlash {
+                destination_id: Some(id),
+                signing_secret: Some(secret.clone()),
+                ..DestinationFlash::default()
+            };
+            self.flash(session, flash).await?;
+        }
+        Ok(secret)
+    }
+
+    async fn rotate_signing_secret(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        id: i64,
+    ) -> Result<DestinationWithSecret, AppError> {
+        let rotated = self
+            .services
+            .rotate_signing_secret(id, DEFAULT_GRACE)
+            .await?;
+        if plain_form {
+            let flash = DestinationFlash {
+                destination_id: Some(id),
+                signing_secret: Some(rotated.signing_secret.clone()),
+                notice: Some("New signing secret created.".into()),
+                ..DestinationFlash::default()
+            };
+            self.flash(session, flash).await?;
+        }
+        Ok(rotated)
+    }
+
+    async fn rules_page(&self) -> Result<RulesPage, AppError> {
+        self.services.rules_page().await
+    }
+
+    async fn rule(&self, id: i64) -> Result<RuleView, AppError> {
+        self.services.rule(id).await
+    }
+
+    async fn save_rule(&self, id: Option<i64>, form: RuleForm) -> Result<RuleView, AppError> {
+        self.services.save_rule(id, &form).await
+    }
+
+    async fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<RuleView, AppError> {
+        self.services.set_rule_enabled(id, enabled).await
+    }
+
+    async fn delete_rule(&self, id: i64) -> Result<(), AppError> {
+        self.services.delete_rule(id).await
+    }
+
+    async fn recent_alerts(
+        &self,
+        before: Option<i64>,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
+        self.services.recent_alerts(before).await
+    }
+
+    async fn alert(&self, public_id: &str) -> Result<AlertView, AppError> {
+        self.services.alert(public_id).await
+    }
+
+    async fn deliveries(&self, filter: DeliveryFilter) -> Result<DeliveryPage, AppError> {
+        self.services.deliveries(&filter).await
+    }
+
+    async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError> {
+        self.services.delivery(id).await
+    }
+
+    async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError> {
+        self.services.redeliver(id).await
+    }
+}

@@ -1,0 +1,235 @@
+//! Webhook destinations: create, edit, enable, delete. Send Test Alert and
+//! the signing secret have files of their own.
+
+mod signing_secret;
+mod test_alert;
+
+pub use signing_secret::DEFAULT_GRACE;
+
+use super::{internal, undecryptable, Services};
+use crate::clock::now_ms;
+use crate::delivery::resolver::{lookup, ResolveError};
+use crate::delivery::signer::generate_secret;
+use crate::delivery::targets::{AUTH_PURPOSE, SIGNING_PURPOSE};
+use crate::domain::destination::{parse, Auth, KeptSecrets, ValidDestination};
+use crate::store::destinations::{self as rows, DestinationFields, DestinationRow};
+use app::error::{AppError, FormErrors};
+use app::model::{
+    DestinationForm, DestinationList, DestinationView, DestinationWithSecret, HeaderRow,
+    LastResult, DESTINATIONS_PER_PAGE,
+};
+use std::time::Duration;
+
+/// How long checking a host name at save time may take.
+const SAVE_LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub(super) fn not_found() -> AppError {
+    AppError::NotFound("No such destination".into())
+}
+
+fn view(row: &DestinationRow) -> DestinationView {
+    let headers: Vec<HeaderRow> = serde_json::from_str(&row.headers).unwrap_or_default();
+    let host = url::Url::parse(&row.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let now = now_ms();
+    DestinationView {
+        id: row.id,
+        name: row.name.clone(),
+        kind: row.kind.clone(),
+        url: row.url.clone(),
+        host,
+        auth: row.auth_type,
+        api_key_header: row.auth_header.clone(),
+        headers,
+        enabled: row.enabled,
+        last_result: match (
+            row.last_result_ok,
+            &row.last_result_summary,
+            row.last_result_at,
+        ) {
+            (Some(ok), Some(summary), Some(at)) => Some(LastResult {
+                ok,
+                summary: summary.clone(),
+                at,
+            }),
+            _ => None,
+        },
+        previous_secret_expires_at: row.previous_secret_expires_at.filter(|at| *at > now),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+impl Services {
+    pub async fn list_destinations(&self) -> Result<Vec<DestinationView>, AppError> {
+        Ok(rows::list(self.db())
+            .await
+            .map_err(internal)?
+            .iter()
+            .map(view)
+            .collect())
+    }
+
+    /// Page `page` (1-based) of the destinations, by name.
+    pub async fn destination_list(&self, page: i64) -> Result<DestinationList, AppError> {
+        let page = page.max(1);
+        let per_page = DESTINATIONS_PER_PAGE;
+        let (rows, total) = rows::page(self.db(), per_page, (page - 1).saturating_mul(per_page))
+            .await
+            .map_err(internal)?;
+        Ok(DestinationList {
+            items: rows.iter().map(view).collect(),
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    pub async fn destination(&self, id: i64) -> Result<DestinationView, AppError> {
+        Ok(view(&self.row(id).await?))
+    }
+
+    pub(super) async fn row(&self, id: i64) -> Result<DestinationRow, AppError> {
+        rows::get(self.db(), id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)
+    }
+
+    pub async fn create_destination(
+        &self,
+        form: &DestinationForm,
+    ) -> Result<DestinationWithSecret, AppError> {
+        let valid = self.validate(form, &KeptSecrets::default()).await?;
+        let fields = self.fields(&valid)?;
+        let secret = generate_secret();
+        let sealed = self
+            .secrets()
+            .seal(SIGNING_PURPOSE, &secret)
+            .map_err(undecryptable)?;
+        let row = match rows::insert(self.db(), &fields, &sealed).await {
+            Ok(row) => row,
+            Err(err) if err.is_unique_violation() => return Err(duplicate_name()),
+            Err(err) => return Err(internal(err)),
+        };
+        tracing::info!(destination_id = row.id, "destination created");
+        Ok(DestinationWithSecret {
+            destination: view(&row),
+            signing_secret: secret,
+        })
+    }
+
+    pub async fn update_destination(
+        &self,
+        id: i64,
+        form: &DestinationForm,
+    ) -> Result<DestinationView, AppError> {
+        let row = self.row(id).await?;
+        let valid = self.validate(form, &self.kept_secrets(&row)?).await?;
+        let fields = self.fields(&valid)?;
+        match rows::update(self.db(), id, &fields).await {
+            Ok(Some(row)) => Ok(view(&row)),
+            Ok(None) => Err(not_found()),
+            Err(err) if err.is_unique_violation() => Err(duplicate_name()),
+            Err(err) => Err(internal(err)),
+        }
+    }
+
+    pub async fn set_destination_enabled(
+        &self,
+        id: i64,
+        enabled: bool,
+    ) -> Result<DestinationView, AppError> {
+        if !rows::set_enabled(self.db(), id, enabled)
+            .await
+            .map_err(internal)?
+        {
+            return Err(not_found());
+        }
+        if enabled {
+            // Its queued deliveries resume; other processes poll or hear a NOTIFY.
+            self.queue().wake.notify_one();
+            crate::store::deliveries::pg_notify(self.db())
+                .await
+                .map_err(internal)?;
+        }
+        self.destination(id).await
+    }
+
+    pub async fn delete_destination(&self, id: i64) -> Result<(), AppError> {
+        if !rows::soft_delete(self.db(), id).await.map_err(internal)? {
+            return Err(not_found());
+        }
+        crate::store::deliveries::fail_pending_for(self.db(), id, "The destination was deleted")
+            .await
+            .map_err(internal)?;
+        tracing::info!(destination_id = id, "destination deleted");
+        Ok(())
+    }
+
+    /// Parses the form and, for a host name, checks where it resolves now.
+    async fn validate(
+        &self,
+        form: &DestinationForm,
+        kept: &KeptSecrets,
+    ) -> Result<ValidDestination, AppError> {
+        let valid = parse(form, self.sender().allowed(), kept).map_err(AppError::Invalid)?;
+        if let Some(host) = valid.url.dns_name() {
+            let found =
+                tokio::time::timeout(SAVE_LOOKUP_TIMEOUT, lookup(host, self.sender().allowed()))
+                    .await;
+            // A name that does not resolve yet may be published later; deliveries report it.
+            if let Ok(Err(ResolveError::Blocked(blocked))) = found {
+                return Err(AppError::invalid(
+                    "url",
+                    format!("{host} resolves to {blocked}"),
+                ));
+            }
+        }
+        Ok(valid)
+    }
+
+    fn fields(&self, valid: &ValidDestination) -> Result<DestinationFields, AppError> {
+        let (auth_header, secret) = match &valid.auth {
+            Auth::None => (None, None),
+            Auth::Bearer(token) => (None, Some(token.as_str())),
+            Auth::ApiKey { header, key } => (Some(header.as_str().to_owned()), Some(key.as_str())),
+        };
+        let auth_secret = secret
+            .map(|s| self.secrets().seal(AUTH_PURPOSE, s))
+            .transpose()
+            .map_err(undecryptable)?;
+        let headers: Vec<HeaderRow> = valid
+            .headers
+            .iter()
+            .map(|(n, v)| HeaderRow {
+                name: n.as_str().to_owned(),
+                value: v.clone(),
+            })
+            .collect();
+        Ok(DestinationFields {
+            name: valid.name.clone(),
+            url: valid.url.as_str().to_owned(),
+            auth_type: valid.auth.kind(),
+            auth_header,
+            auth_secret,
+            headers: serde_json::to_string(&headers).map_err(|_| AppError::Internal)?,
+        })
+    }
+
+    pub(super) fn kept_secrets(&self, row: &DestinationRow) -> Result<KeptSecrets, AppError> {
+        self.targets().kept_secrets(row).map_err(undecryptable)
+    }
+
+    pub(super) fn live_secrets(&self, row: &DestinationRow) -> Result<Vec<String>, AppError> {
+        self.targets().live_secrets(row).map_err(undecryptable)
+    }
+}
+
+fn duplicate_name() -> AppError {
+    let mut errors = FormErrors::default();
+    errors.add("name", "A destination with this name already exists");
+    AppError::Invalid(errors)
+}

@@ -1,0 +1,71 @@
+//! A destination's signing secret: revealed after the password is re-entered,
+//! rotated with a grace period during which both secrets sign.
+
+use super::{not_found, Services};
+use crate::clock::now_ms;
+use crate::delivery::signer::generate_secret;
+use crate::delivery::targets::SIGNING_PURPOSE;
+use crate::services::{internal, passwords, undecryptable};
+use crate::store::destinations as rows;
+use crate::store::users;
+use app::error::AppError;
+use app::model::{CurrentUser, DestinationWithSecret};
+use std::time::Duration;
+
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+impl Services {
+    /// The signing secret, for an editor or admin who re-entered their password.
+    pub async fn reveal_signing_secret(
+        &self,
+        actor: &CurrentUser,
+        id: i64,
+        password: &str,
+    ) -> Result<String, AppError> {
+        let user = users::by_id(self.db(), actor.id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::Unauthenticated)?;
+        if !passwords::verify(password.to_owned(), Some(user.password_hash)).await? {
+            return Err(AppError::invalid(
+                "password",
+                "Your password is not correct",
+            ));
+        }
+        let row = self.row(id).await?;
+        tracing::info!(
+            destination_id = id,
+            user_id = actor.id,
+            "signing secret revealed"
+        );
+        self.secrets()
+            .open(SIGNING_PURPOSE, &row.signing_secret)
+            .map_err(undecryptable)
+    }
+
+    /// A new signing secret; the old one still signs `webhook-signature` for `grace`.
+    pub async fn rotate_signing_secret(
+        &self,
+        id: i64,
+        grace: Duration,
+    ) -> Result<DestinationWithSecret, AppError> {
+        let row = self.row(id).await?;
+        let secret = generate_secret();
+        let sealed = self
+            .secrets()
+            .seal(SIGNING_PURPOSE, &secret)
+            .map_err(undecryptable)?;
+        let expires = now_ms() + i64::try_from(grace.as_millis()).unwrap_or(i64::MAX / 2);
+        if !rows::rotate_secret(self.db(), id, &sealed, &row.signing_secret, expires)
+            .await
+            .map_err(internal)?
+        {
+            return Err(not_found());
+        }
+        tracing::info!(destination_id = id, "signing secret rotated");
+        Ok(DestinationWithSecret {
+            destination: self.destination(id).await?,
+            signing_secret: secret,
+        })
+    }
+}

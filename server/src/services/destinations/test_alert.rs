@@ -1,0 +1,87 @@
+//! Send Test Alert: a test alert with the values on the form, saved or not,
+//! through the same signer and client as real deliveries.
+
+use super::Services;
+use crate::clock::now_ms;
+use crate::delivery::payload::{random_id, test_alert};
+use crate::delivery::request::{build, masked, Signed};
+use crate::delivery::signer::generate_secret;
+use crate::delivery::troubleshooting::explain;
+use crate::domain::destination::{parse, KeptSecrets, ValidDestination};
+use crate::services::internal;
+use crate::store::destinations as rows;
+use app::error::AppError;
+use app::model::{DestinationForm, TestReport};
+
+/// How much of a response body Send Test Alert shows.
+const TEST_BODY_BYTES: usize = 2048;
+
+impl Services {
+    /// Sends a test alert with the values on the form, saved or not, through
+    /// the same signer and client as real deliveries.
+    pub async fn test_destination(
+        &self,
+        form: &DestinationForm,
+        existing: Option<i64>,
+    ) -> Result<TestReport, AppError> {
+        let (valid, secrets) = match existing {
+            Some(id) => {
+                let row = self.row(id).await?;
+                let valid = parse(form, self.sender().allowed(), &self.kept_secrets(&row)?)
+                    .map_err(AppError::Invalid)?;
+                (valid, self.live_secrets(&row)?)
+            }
+            // Not saved yet: no secret of its own, so the test is signed with a throwaway one.
+            None => (
+                parse(form, self.sender().allowed(), &KeptSecrets::default())
+                    .map_err(AppError::Invalid)?,
+                vec![generate_secret()],
+            ),
+        };
+        let report = self.send_test(&valid, &secrets).await?;
+        if let Some(id) = existing {
+            let summary = report
+                .status
+                .clone()
+                .or_else(|| report.failure.as_ref().map(|f| f.title.clone()))
+                .unwrap_or_default();
+            rows::record_result(self.db(), id, report.ok, &summary, now_ms())
+                .await
+                .map_err(internal)?;
+        }
+        Ok(report)
+    }
+
+    async fn send_test(
+        &self,
+        valid: &ValidDestination,
+        secrets: &[String],
+    ) -> Result<TestReport, AppError> {
+        let body = serde_json::to_vec(&test_alert(self.public_url(), now_ms()))
+            .map_err(|_| AppError::Internal)?;
+        let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let request = build(Signed {
+            url: valid.url.as_url(),
+            auth: &valid.auth,
+            headers: &valid.headers,
+            secrets: &secret_refs,
+            msg_id: &random_id("msg"),
+            timestamp: now_ms() / 1000,
+            body,
+        });
+        let shown_headers = masked(&request, &valid.auth);
+        let attempt = self.sender().send(request).await;
+        tracing::info!(ok = attempt.succeeded(), status = ?attempt.status, ms = attempt.duration.as_millis() as u64, "test alert sent");
+        let shown = &attempt.body[..attempt.body.len().min(TEST_BODY_BYTES)];
+        Ok(TestReport {
+            request_line: format!("POST {}", valid.url.as_str()),
+            request_headers: shown_headers,
+            ok: attempt.succeeded(),
+            status: attempt.status_line(),
+            response_ms: u64::try_from(attempt.duration.as_millis()).unwrap_or(u64::MAX),
+            response_body: String::from_utf8_lossy(shown).into_owned(),
+            response_truncated: attempt.body.len() > TEST_BODY_BYTES || attempt.body_truncated,
+            failure: explain(&attempt),
+        })
+    }
+}
