@@ -9,6 +9,7 @@ use server::services::Services;
 use server::startup::Application;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -200,6 +201,9 @@ impl TestApp {
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            // A request that never completes fails its test instead of stalling the suite
+            // (an SSR render that stalled once in a full run; see leptos-rs/leptos#4647).
+            .timeout(Duration::from_secs(120))
             .build()
             .expect("client")
     }
