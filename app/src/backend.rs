@@ -57,11 +57,13 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<(), AppError>;
 
     async fn api_keys_page(&self, session: &Session) -> Result<ApiKeysPage, AppError>;
+    /// `role` is a `KeyRole` as text (`ingest`, `viewer`, `editor`, `admin`).
     async fn create_api_key(
         &self,
         session: &Session,
         actor: &CurrentUser,
         name: &str,
+        role: &str,
     ) -> Result<NewApiKey, AppError>;
     async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError>;
 

@@ -117,8 +117,40 @@ test('API keys are shown once and can be revoked', async ({ page }) => {
   await expect(page.getByText(/^Revoked /)).toBeVisible();
 });
 
+test('a key made in the UI is an ingest key: it posts events and reads nothing', async ({ page, request }) => {
+  await signedIn(page, admin);
+  await page.goto('/settings/api-keys');
+  await hydrated(page);
+  await expect(page.getByLabel('Role')).toHaveValue('ingest');
+  await page.getByLabel('Name').fill('Warehouse monitor');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  const secret = (await page.locator('#new-api-key').textContent())!.trim();
+  const row = page.getByRole('row').filter({ hasText: 'Warehouse monitor' });
+  await expect(row.getByRole('cell', { name: 'Ingest', exact: true })).toBeVisible();
+  const headers = { Authorization: `Bearer ${secret}` };
+  const event = await request.post('/api/v1/events', {
+    headers,
+    data: { type: 'schema_change', asset: { qualified_name: 'db.public.orders', asset_type: 'table' } },
+  });
+  expect(event.status()).toBe(202);
+  const read = await request.get('/api/v1/destinations', { headers });
+  expect(read.status()).toBe(403);
+  expect((await read.json()).error.code).toBe('forbidden');
+});
+
 test.describe('with JavaScript disabled', () => {
   test.use({ javaScriptEnabled: false });
+
+  test('a viewer key is made with a plain form post', async ({ page }) => {
+    await signedIn(page, admin);
+    await page.goto('/settings/api-keys');
+    await page.getByLabel('Name').fill('Read-only dashboard');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await expect(page.locator('#new-api-key')).toHaveText(/^aw_/);
+    const row = page.getByRole('row').filter({ hasText: 'Read-only dashboard' });
+    await expect(row.getByRole('cell', { name: 'Viewer', exact: true })).toBeVisible();
+  });
 
   test('sign in, errors and sign out work with plain form posts', async ({ page }) => {
     await signIn(page, { email: admin.email, password: 'wrong again!!' });

@@ -120,6 +120,9 @@ pub enum Command {
     CreateApiKey {
         #[arg(long)]
         name: String,
+        /// ingest (only posts events), viewer, editor or admin
+        #[arg(long, default_value = "admin")]
+        role: String,
     },
     /// Run a local HTTPS webhook receiver, for trying Alertwire and for tests and
     /// benchmarks. It listens on --listen (127.0.0.1:9443 when --listen is left at

@@ -60,9 +60,9 @@ pub async fn run(command: Option<Command>, config: Config) -> Result<(), Command
             };
             receive(&config, behaviour, secret, quiet).await
         }
-        Command::CreateApiKey { name } => {
+        Command::CreateApiKey { name, role } => {
             let services = offline_services(&config).await?;
-            let created = services.create_api_key(&name, None).await?;
+            let created = services.create_api_key(&name, &role, None).await?;
             println!("{}", created.secret);
             Ok(())
         }

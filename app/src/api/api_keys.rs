@@ -5,7 +5,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
     super::context::{backend, require_role, session},
-    crate::domain::Role,
+    crate::domain::{KeyRole, Role},
 };
 
 #[server(prefix = "/fn", endpoint = "api_keys")]
@@ -14,11 +14,13 @@ pub async fn get_api_keys() -> Result<ApiKeysPage, AppError> {
     backend()?.api_keys_page(&session().await?).await
 }
 
+/// A new key; without a role it gets the least one, `ingest`.
 #[server(prefix = "/fn", endpoint = "create_api_key")]
-pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
+pub async fn create_api_key(name: String, role: Option<String>) -> Result<NewApiKey, AppError> {
     let actor = require_role(Role::Admin)?;
+    let role = role.unwrap_or_else(|| KeyRole::Ingest.as_str().to_owned());
     backend()?
-        .create_api_key(&session().await?, &actor, &name)
+        .create_api_key(&session().await?, &actor, &name, &role)
         .await
 }
 

@@ -3,11 +3,13 @@
 
 mod delivery_status;
 mod email;
+mod key_role;
 pub mod password;
 
 mod role;
 
 pub use delivery_status::DeliveryStatus;
 pub use email::Email;
+pub use key_role::KeyRole;
 pub use password::NewPassword;
 pub use role::Role;

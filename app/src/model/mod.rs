@@ -1,6 +1,6 @@
 //! Read models shared by the server and the page.
 
-use crate::domain::Role;
+use crate::domain::{KeyRole, Role};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in user, as the server resolved it for this request.
@@ -27,6 +27,7 @@ pub struct ApiKeyView {
     pub name: String,
     /// The first characters of the key, enough to recognise it.
     pub prefix: String,
+    pub role: KeyRole,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,

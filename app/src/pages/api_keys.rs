@@ -2,6 +2,7 @@
 
 use crate::api::api_keys::{get_api_keys, CreateApiKey, RevokeApiKey};
 use crate::components::form::{action_error, Field, FormAlert};
+use crate::domain::KeyRole;
 use crate::error::AppError;
 use crate::format::utc_minute;
 use crate::model::{ApiKeyView, NewApiKey};
@@ -98,7 +99,7 @@ fn KeyTable(keys: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> impl I
             <div class="table-wrap">
                 <table class="table">
                     <thead>
-                        <tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr>
+                        <tr><th>"Name"</th><th>"Key"</th><th>"Role"</th><th>"Created"</th><th>"Last used"</th><th></th></tr>
                     </thead>
                     <tbody>
                         {keys.into_iter().map(|key| {
@@ -107,6 +108,7 @@ fn KeyTable(keys: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> impl I
                                 <tr class:inactive=revoked>
                                     <td data-label="Name">{key.name.clone()}</td>
                                     <td data-label="Key"><code>{format!("{}…", key.prefix)}</code></td>
+                                    <td data-label="Role">{key.role.label()}</td>
                                     <td data-label="Created">{utc_minute(key.created_at)}</td>
                                     <td data-label="Last used">{key.last_used_at.map(utc_minute).unwrap_or_else(|| "Never".into())}</td>
                                     <td>
@@ -130,6 +132,27 @@ fn KeyTable(keys: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> impl I
     })
 }
 
+/// The key's role; `ingest` is proposed, since most keys belong to monitors that post events.
+#[component]
+fn RoleField(error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move || {
+        error
+            .get()
+            .and_then(|e| e.form().and_then(|f| f.message_for("role")))
+    };
+    view! {
+        <div class="field" class:has-error=move || message().is_some()>
+            <label for="key-role">"Role"</label>
+            <select id="key-role" name="role" aria-describedby="key-role-error">
+                {KeyRole::ALL.into_iter().map(|role| view! {
+                    <option value=role.as_str() selected=role == KeyRole::Ingest>{role.description()}</option>
+                }).collect_view()}
+            </select>
+            <p class="field-error" id="key-role-error" role="status">{message}</p>
+        </div>
+    }
+}
+
 #[component]
 fn NewKeyForm(create: ServerAction<CreateApiKey>) -> impl IntoView {
     let error = action_error(create);
@@ -140,6 +163,7 @@ fn NewKeyForm(create: ServerAction<CreateApiKey>) -> impl IntoView {
                 <FormAlert error/>
                 <Field label="Name" name="name" hint="What uses it, for example \u{201c}Production monitor\u{201d}."
                     required=true error id_prefix="key-"/>
+                <RoleField error/>
                 <button type="submit" class="button primary" disabled=move || create.pending().get()>
                     "Create API key"
                 </button>

@@ -1,6 +1,7 @@
 //! Server-side values that can only hold valid data.
 
 pub mod address_guard;
+pub mod api_key;
 pub mod delivery_filter;
 pub mod destination;
 pub mod event;

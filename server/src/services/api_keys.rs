@@ -2,8 +2,9 @@
 
 use super::{internal, Services};
 use crate::clock::now_ms;
-use crate::domain::name::Name;
+use crate::domain::api_key::{parse_new_key, NewKey};
 use crate::store::api_keys::{self, ApiKeyRow};
+use app::domain::KeyRole;
 use app::error::AppError;
 use app::model::{ApiKeyView, NewApiKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,6 +22,7 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 pub struct ApiCaller {
     pub key_id: i64,
     pub key_name: String,
+    pub role: KeyRole,
 }
 
 fn hash_key(key: &str) -> String {
@@ -32,6 +34,7 @@ fn key_view(row: ApiKeyRow) -> ApiKeyView {
         id: row.id,
         name: row.name,
         prefix: row.prefix,
+        role: row.role,
         created_at: row.created_at,
         last_used_at: row.last_used_at,
         revoked_at: row.revoked_at,
@@ -45,20 +48,21 @@ fn generate_key() -> String {
 }
 
 impl Services {
+    /// A new key named `name` with the role `role` (`ingest`, `viewer`, `editor`, `admin`).
     pub async fn create_api_key(
         &self,
         name: &str,
+        role: &str,
         created_by: Option<i64>,
     ) -> Result<NewApiKey, AppError> {
-        let name = Name::parse_field(name, "the key")
-            .map_err(AppError::Invalid)?
-            .into_string();
+        let NewKey { name, role } = parse_new_key(name, role).map_err(AppError::Invalid)?;
         let secret = generate_key();
         let prefix: String = secret.chars().take(SHOWN_PREFIX_LEN).collect();
-        let row = api_keys::insert(self.db(), &name, &prefix, &hash_key(&secret), created_by)
+        let hash = hash_key(&secret);
+        let row = api_keys::insert(self.db(), name.as_str(), &prefix, &hash, role, created_by)
             .await
             .map_err(internal)?;
-        tracing::info!(key_id = row.id, "API key created");
+        tracing::info!(key_id = row.id, %role, "API key created");
         Ok(NewApiKey {
             key: key_view(row),
             secret,
@@ -112,6 +116,7 @@ impl Services {
         Ok(Some(ApiCaller {
             key_id: row.id,
             key_name: row.name,
+            role: row.role,
         }))
     }
 }

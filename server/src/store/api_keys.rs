@@ -1,31 +1,35 @@
 use super::{affected, on_db, Db, StoreResult};
 use crate::clock::now_ms;
+use app::domain::KeyRole;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKeyRow {
     pub id: i64,
     pub name: String,
     pub prefix: String,
+    #[sqlx(try_from = "String")]
+    pub role: KeyRole,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, name, prefix, created_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, name, prefix, role, created_at, last_used_at, revoked_at";
 
 pub async fn insert(
     db: &Db,
     name: &str,
     prefix: &str,
     key_hash: &str,
+    role: KeyRole,
     created_by: Option<i64>,
 ) -> StoreResult<ApiKeyRow> {
     let sql = format!(
-        "INSERT INTO api_keys (name, prefix, key_hash, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+        "INSERT INTO api_keys (name, prefix, key_hash, role, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     );
     Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(name).bind(prefix).bind(key_hash).bind(created_by).bind(now_ms())
+        .bind(name).bind(prefix).bind(key_hash).bind(role.as_str()).bind(created_by).bind(now_ms())
         .fetch_one(pool).await)?)
 }
 

@@ -136,7 +136,11 @@ async fn api_requires_a_live_key(app: &TestApp) {
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_json(unknown).await["error"]["code"], "unauthorized");
 
-    let created = app.services.create_api_key("cli", None).await.unwrap();
+    let created = app
+        .services
+        .create_api_key("cli", "admin", None)
+        .await
+        .unwrap();
     let ok = api
         .get(app.url("/api/v1/whatever"))
         .bearer_auth(&created.secret)

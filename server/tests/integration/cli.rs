@@ -216,6 +216,34 @@ fn create_api_key_prints_a_new_key() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+    let out = server(&dir)
+        .args(["create-api-key", "--name", "monitor", "--role", "ingest"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = server(&dir)
+        .args(["create-api-key", "--name", "x", "--role", "root"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("ingest, viewer, editor or admin"),
+        "{}",
+        stderr(&out)
+    );
+    let db = format!("sqlite://{}", dir.join("a.db").display());
+    let roles: Vec<(String,)> = super::helpers::runtime().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        sqlx::query_as("SELECT role FROM api_keys ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        roles,
+        [("admin".to_string(),), ("ingest".to_string(),)],
+        "the CLI's default is admin"
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ impl Api {
         let key = env
             .app
             .services
-            .create_api_key("tests", None)
+            .create_api_key("tests", "admin", None)
             .await
             .unwrap()
             .secret;

@@ -28,7 +28,7 @@ impl Pipeline {
         let key = env
             .app
             .services
-            .create_api_key("tests", None)
+            .create_api_key("tests", "admin", None)
             .await
             .unwrap()
             .secret;

@@ -1,6 +1,7 @@
 //! `/api/v1/deliveries`: the delivery log, and re-driving a delivery.
 
 use super::error::ApiError;
+use super::scope::{Manage, Read};
 use crate::services::Services;
 use app::error::AppError;
 use app::model::{DeliveryDetail, DeliveryFilter, DeliveryPage};
@@ -29,6 +30,7 @@ struct ListQuery {
 
 async fn list(
     State(s): State<Services>,
+    _: Read,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<DeliveryPage>, ApiError> {
     let destination_id = match q.destination_id.as_deref().map(str::trim) {
@@ -47,12 +49,17 @@ async fn list(
 
 async fn show(
     State(s): State<Services>,
+    _: Read,
     Path(id): Path<i64>,
 ) -> Result<Json<DeliveryDetail>, ApiError> {
     Ok(Json(s.delivery(id).await?))
 }
 
-async fn redeliver(State(s): State<Services>, Path(id): Path<i64>) -> Result<Response, ApiError> {
+async fn redeliver(
+    State(s): State<Services>,
+    _: Manage,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     let delivery = s.redeliver(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "delivery": delivery }))).into_response())
 }

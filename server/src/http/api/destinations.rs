@@ -2,6 +2,7 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::scope::{Edit, Read};
 use crate::services::Services;
 use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow};
 use axum::extract::{Path, State};
@@ -99,13 +100,14 @@ fn stored_form(d: &DestinationView) -> DestinationForm {
     }
 }
 
-async fn list(State(s): State<Services>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn list(State(s): State<Services>, _: Read) -> Result<Json<serde_json::Value>, ApiError> {
     let all: Vec<DestinationOut> = s.list_destinations().await?.into_iter().map(out).collect();
     Ok(Json(json!({ "destinations": all })))
 }
 
 async fn show(
     State(s): State<Services>,
+    _: Read,
     Path(id): Path<i64>,
 ) -> Result<Json<DestinationOut>, ApiError> {
     Ok(Json(out(s.destination(id).await?)))
@@ -113,6 +115,7 @@ async fn show(
 
 async fn create(
     State(s): State<Services>,
+    _: Edit,
     ApiJson(input): ApiJson<DestinationInput>,
 ) -> Result<Response, ApiError> {
     let enabled = input.enabled;
@@ -131,6 +134,7 @@ async fn create(
 
 async fn update(
     State(s): State<Services>,
+    _: Edit,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<DestinationInput>,
 ) -> Result<Json<DestinationOut>, ApiError> {
@@ -152,13 +156,18 @@ async fn update(
     Ok(Json(out(view)))
 }
 
-async fn remove(State(s): State<Services>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn remove(
+    State(s): State<Services>,
+    _: Edit,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     s.delete_destination(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn test(
     State(s): State<Services>,
+    _: Edit,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let current = s.destination(id).await?;
@@ -174,6 +183,7 @@ struct RotateInput {
 
 async fn rotate(
     State(s): State<Services>,
+    _: Edit,
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {

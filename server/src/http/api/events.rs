@@ -1,6 +1,7 @@
 //! `POST /api/v1/events`: one event or a batch of up to 1,000.
 
 use super::error::{error_response, ApiError};
+use super::scope::Ingest;
 use crate::clock::now_ms;
 use crate::domain::event::parse_body;
 use crate::services::Services;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<Services> {
 
 async fn create(
     State(services): State<Services>,
+    _: Ingest,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = match body {

@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod json;
 mod rules;
+mod scope;
 
 use crate::services::Services;
 use axum::middleware::from_fn_with_state;

@@ -2,6 +2,7 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::scope::{Edit, Read};
 use crate::services::Services;
 use app::model::{RuleForm, RuleView};
 use axum::extract::{Path, State};
@@ -69,16 +70,21 @@ fn stored_form(rule: &RuleView) -> RuleForm {
     }
 }
 
-async fn list(State(s): State<Services>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn list(State(s): State<Services>, _: Read) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(json!({ "rules": s.list_rules().await? })))
 }
 
-async fn show(State(s): State<Services>, Path(id): Path<i64>) -> Result<Json<RuleView>, ApiError> {
+async fn show(
+    State(s): State<Services>,
+    _: Read,
+    Path(id): Path<i64>,
+) -> Result<Json<RuleView>, ApiError> {
     Ok(Json(s.rule(id).await?))
 }
 
 async fn create(
     State(s): State<Services>,
+    _: Edit,
     ApiJson(input): ApiJson<RuleInput>,
 ) -> Result<Response, ApiError> {
     let base = RuleForm {
@@ -91,6 +97,7 @@ async fn create(
 
 async fn update(
     State(s): State<Services>,
+    _: Edit,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<RuleInput>,
 ) -> Result<Json<RuleView>, ApiError> {
@@ -101,7 +108,11 @@ async fn update(
     ))
 }
 
-async fn remove(State(s): State<Services>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn remove(
+    State(s): State<Services>,
+    _: Edit,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     s.delete_rule(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

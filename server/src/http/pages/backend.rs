@@ -101,8 +101,12 @@ impl Backend for PageBackend {
         session: &Session,
         actor: &CurrentUser,
         name: &str,
+        role: &str,
     ) -> Result<NewApiKey, AppError> {
-        let created = self.services.create_api_key(name, Some(actor.id)).await?;
+        let created = self
+            .services
+            .create_api_key(name, role, Some(actor.id))
+            .await?;
         flash::put_api_key(session, &created).await;
         Ok(created)
     }
