@@ -57,13 +57,35 @@ pub enum Intent {
     Save,
 }
 
-/// One custom header row as typed in the form.
+/// One custom header row as typed in the form, or as a destination shows it:
+/// a secret header's value is never shown (empty), only that it is set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeaderRow {
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
+    /// Left out of answers when empty, as it always is for a secret header.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub value: String,
+    /// Sealed at rest, write-only, masked in attempt records. Names that carry
+    /// credentials (`Authorization`, `Cookie`, `*token*`, `*key*`, `*secret*`,
+    /// `*password*`) are secret whatever this says.
+    #[serde(default, deserialize_with = "checkbox")]
+    pub secret: bool,
+}
+
+/// A form checkbox posts `true` or `on` when ticked and nothing when not;
+/// JSON sends a boolean.
+fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Bool(b) => b,
+        Raw::Text(t) => matches!(t.as_str(), "true" | "on" | "1"),
+    })
 }
 
 /// The Configure step, as submitted. Secrets left empty while editing keep

@@ -3,14 +3,14 @@
 use super::client::OutgoingRequest;
 use super::signer::{anomalyarmor_signature, standard_signatures};
 use crate::domain::destination::Auth;
-use crate::domain::header::HeaderName;
+use crate::domain::header::CustomHeader;
 use url::Url;
 
 /// What is sent where, and with which secrets.
 pub struct Signed<'a> {
     pub url: &'a Url,
     pub auth: &'a Auth,
-    pub headers: &'a [(HeaderName, String)],
+    pub headers: &'a [CustomHeader],
     /// The current signing secret first, then the previous one during a rotation.
     pub secrets: &'a [&'a str],
     pub msg_id: &'a str,
@@ -46,8 +46,8 @@ pub fn build(s: Signed<'_>) -> OutgoingRequest {
         }
         Auth::ApiKey { header, key } => headers.push((header.as_str().to_owned(), key.clone())),
     }
-    for (name, value) in s.headers {
-        headers.push((name.as_str().to_owned(), value.clone()));
+    for h in s.headers {
+        headers.push((h.name.as_str().to_owned(), h.value.clone()));
     }
     OutgoingRequest {
         url: s.url.clone(),
@@ -56,19 +56,26 @@ pub fn build(s: Signed<'_>) -> OutgoingRequest {
     }
 }
 
-/// The headers as they may be shown or stored: authentication values masked.
-pub fn masked(request: &OutgoingRequest, auth: &Auth) -> Vec<(String, String)> {
+/// The headers as they may be shown or stored: the authentication value and
+/// secret custom headers masked.
+pub fn masked(
+    request: &OutgoingRequest,
+    auth: &Auth,
+    custom: &[CustomHeader],
+) -> Vec<(String, String)> {
     let secret_header = match auth {
         Auth::None => None,
         Auth::Bearer(_) => Some("authorization"),
         Auth::ApiKey { header, .. } => Some(header.as_str()),
     };
+    let is_secret = |name: &str| custom.iter().any(|h| h.secret && h.name.as_str() == name);
     request
         .headers
         .iter()
         .map(|(name, value)| match (secret_header, auth) {
             (Some(h), Auth::Bearer(_)) if h == name => (name.clone(), format!("Bearer {MASK}")),
             (Some(h), _) if h == name => (name.clone(), MASK.to_owned()),
+            _ if is_secret(name) => (name.clone(), MASK.to_owned()),
             _ => (name.clone(), value.clone()),
         })
         .collect()
@@ -82,7 +89,18 @@ mod tests {
     fn headers_follow_the_wire_format_and_mask_secrets() {
         let url = Url::parse("https://hooks.example.com/a").unwrap();
         let auth = Auth::Bearer("tok".into());
-        let custom = [(HeaderName::parse("X-Team").unwrap(), "data".to_owned())];
+        let custom = [
+            CustomHeader {
+                name: crate::domain::header::HeaderName::parse("X-Team").unwrap(),
+                value: "data".to_owned(),
+                secret: false,
+            },
+            CustomHeader {
+                name: crate::domain::header::HeaderName::parse("X-Session").unwrap(),
+                value: "hush".to_owned(),
+                secret: true,
+            },
+        ];
         let request = build(Signed {
             url: &url,
             auth: &auth,
@@ -109,9 +127,12 @@ mod tests {
         assert!(get("webhook-signature").unwrap().starts_with("v1,"));
         assert_eq!(get("authorization").unwrap(), "Bearer tok");
         assert_eq!(get("x-team").unwrap(), "data");
-        let shown = masked(&request, &auth);
+        assert_eq!(get("x-session").unwrap(), "hush", "sent as is");
+        let shown = masked(&request, &auth, &custom);
         let shown_auth = shown.iter().find(|(k, _)| k == "authorization").unwrap();
         assert_eq!(shown_auth.1, format!("Bearer {MASK}"));
         assert!(!shown.iter().any(|(_, v)| v.contains("tok")));
+        assert!(shown.contains(&("x-session".into(), MASK.into())));
+        assert!(shown.contains(&("x-team".into(), "data".into())));
     }
 }

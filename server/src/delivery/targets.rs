@@ -5,23 +5,67 @@
 use crate::clock::now_ms;
 use crate::crypto::{CryptoError, SecretBox};
 use crate::domain::destination::{Auth, KeptSecrets};
-use crate::domain::header::HeaderName;
+use crate::domain::header::{is_sensitive, CustomHeader, HeaderName};
 use crate::store::destinations::{self as rows, DestinationRow};
 use crate::store::{Db, StoreResult};
-use app::model::{AuthKind, HeaderRow};
+use app::model::AuthKind;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Purposes bound into sealed values (see `crypto`).
 pub const AUTH_PURPOSE: &str = "destination.auth";
 pub const SIGNING_PURPOSE: &str = "destination.signing";
+pub const HEADER_PURPOSE: &str = "destination.header";
+
+/// A custom header as the `headers` column keeps it: a secret one's value is
+/// sealed. Rows from before secret headers have no `secret` and plain values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredHeader {
+    pub name: String,
+    pub value: String,
+    #[serde(default)]
+    pub secret: bool,
+}
+
+impl StoredHeader {
+    /// Whether its value must be hidden: marked secret, or named like a credential.
+    pub fn hidden(&self) -> bool {
+        self.secret || HeaderName::parse(&self.name).is_ok_and(|n| is_sensitive(&n))
+    }
+}
+
+/// The `headers` column of a row (an unreadable one reads as no headers).
+pub fn stored_headers(row: &DestinationRow) -> Vec<StoredHeader> {
+    serde_json::from_str(&row.headers).unwrap_or_default()
+}
+
+/// The `headers` column for `headers`, secret values sealed.
+pub fn seal_headers(secrets: &SecretBox, headers: &[CustomHeader]) -> Result<String, CryptoError> {
+    let stored = headers
+        .iter()
+        .map(|h| {
+            let value = if h.secret {
+                secrets.seal(HEADER_PURPOSE, &h.value)?
+            } else {
+                h.value.clone()
+            };
+            Ok(StoredHeader {
+                name: h.name.as_str().to_owned(),
+                value,
+                secret: h.secret,
+            })
+        })
+        .collect::<Result<Vec<_>, CryptoError>>()?;
+    serde_json::to_string(&stored).map_err(|_| CryptoError::Encrypt)
+}
 
 /// A destination ready to send to.
 #[derive(Debug)]
 pub struct Target {
     pub url: url::Url,
     pub auth: Auth,
-    pub headers: Vec<(HeaderName, String)>,
+    pub headers: Vec<CustomHeader>,
     pub secrets: Vec<String>,
 }
 
@@ -76,11 +120,7 @@ impl Targets {
                 key: kept.api_key.unwrap_or_default(),
             },
         };
-        let stored: Vec<HeaderRow> = serde_json::from_str(&row.headers).unwrap_or_default();
-        let headers = stored
-            .into_iter()
-            .filter_map(|h| HeaderName::parse(&h.name).ok().map(|n| (n, h.value)))
-            .collect();
+        let headers = self.headers(row)?;
         Ok(Target {
             url: url::Url::parse(&row.url).map_err(|_| Unsendable::Url)?,
             auth,
@@ -89,23 +129,52 @@ impl Targets {
         })
     }
 
-    /// The stored authentication secret, for an edit that leaves it empty.
+    /// The custom headers, secret values opened.
+    pub fn headers(&self, row: &DestinationRow) -> Result<Vec<CustomHeader>, CryptoError> {
+        let mut headers = Vec::new();
+        for stored in stored_headers(row) {
+            // Stored only after `HeaderName::parse`.
+            let Ok(name) = HeaderName::parse(&stored.name) else {
+                continue;
+            };
+            let secret = stored.hidden();
+            let value = if stored.secret {
+                self.secrets.open(HEADER_PURPOSE, &stored.value)?
+            } else {
+                stored.value
+            };
+            headers.push(CustomHeader {
+                name,
+                value,
+                secret,
+            });
+        }
+        Ok(headers)
+    }
+
+    /// The stored credentials, for an edit that leaves a secret field empty.
     pub fn kept_secrets(&self, row: &DestinationRow) -> Result<KeptSecrets, CryptoError> {
         let secret = row
             .auth_secret
             .as_deref()
             .map(|s| self.secrets.open(AUTH_PURPOSE, s))
             .transpose()?;
-        Ok(match row.auth_type {
-            AuthKind::Bearer => KeptSecrets {
-                bearer_token: secret,
-                api_key: None,
-            },
-            AuthKind::ApiKey => KeptSecrets {
-                bearer_token: None,
-                api_key: secret,
-            },
-            AuthKind::None => KeptSecrets::default(),
+        let (bearer_token, api_key) = match row.auth_type {
+            AuthKind::Bearer => (secret, None),
+            AuthKind::ApiKey => (None, secret),
+            AuthKind::None => (None, None),
+        };
+        let headers = self
+            .headers(row)?
+            .into_iter()
+            .filter(|h| h.secret)
+            .map(|h| (h.name, h.value))
+            .collect();
+        Ok(KeptSecrets {
+            bearer_token,
+            api_key,
+            headers,
+            withheld_for: None,
         })
     }
 

@@ -32,6 +32,24 @@ impl HeaderName {
     }
 }
 
+/// A custom header as it is sent. A secret one is sealed at rest, never
+/// shown again, and masked in attempt records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomHeader {
+    pub name: HeaderName,
+    pub value: String,
+    pub secret: bool,
+}
+
+/// Names that carry credentials are secret whether or not the form says so.
+pub fn is_sensitive(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    matches!(n, "authorization" | "proxy-authorization" | "cookie")
+        || ["token", "key", "secret", "password"]
+            .iter()
+            .any(|word| n.contains(word))
+}
+
 /// Names the sender sets itself; a user header may not replace them.
 pub fn reserved_reason(name: &HeaderName) -> Option<&'static str> {
     match name.as_str() {
@@ -105,6 +123,23 @@ mod tests {
             reserved_reason(&HeaderName::parse("Authorization").unwrap()).is_none(),
             "depends on the auth choice"
         );
+    }
+
+    #[test]
+    fn credential_names_are_sensitive() {
+        for name in [
+            "Authorization",
+            "Cookie",
+            "X-Api-Key",
+            "X-Auth-Token",
+            "Client-Secret",
+            "X-Password",
+        ] {
+            assert!(is_sensitive(&HeaderName::parse(name).unwrap()), "{name}");
+        }
+        for name in ["X-Team", "X-Environment", "Accept-Language"] {
+            assert!(!is_sensitive(&HeaderName::parse(name).unwrap()), "{name}");
+        }
     }
 
     #[test]

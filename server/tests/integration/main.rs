@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod api_keys;
 mod cli;
+mod credentials;
 mod destinations;
 mod destinations_api;
 mod events_api;

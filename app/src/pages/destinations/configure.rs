@@ -77,7 +77,7 @@ fn AuthFields(
 ) -> impl IntoView {
     let chosen = AuthKind::parse(&initial.auth_type).unwrap_or(AuthKind::None);
     let keep_hint = if editing {
-        "Leave empty to keep the stored value."
+        "Leave empty to keep the stored value (kept only while the URL's host stays the same)."
     } else {
         ""
     };
@@ -138,11 +138,19 @@ fn HeaderRows(initial: Vec<HeaderRow>, error: Signal<Option<AppError>>) -> impl 
     view! {
         <fieldset class="field headers">
             <legend>"Headers"</legend>
-            <p class="hint">"Optional custom HTTP headers sent with every alert."</p>
+            <p class="hint">"Optional custom HTTP headers sent with every alert. A secret one is stored encrypted and never shown again; names like Authorization, Cookie or ones containing token, key, secret or password are always secret."</p>
             <p class="field-error" role="status">{move || message("headers".into())}</p>
             {move || rows.get().into_iter().enumerate().map(|(i, row)| {
                 let name_id = format!("header-{i}-name");
                 let value_id = format!("header-{i}-value");
+                let secret_id = format!("header-{i}-secret");
+                let secret_for = secret_id.clone();
+                // A stored secret comes back empty: typing nothing keeps it.
+                let placeholder = if row.secret && row.value.is_empty() && !row.name.is_empty() {
+                    "Stored: leave empty to keep"
+                } else {
+                    ""
+                };
                 view! {
                     <div class="header-row">
                         <div class="field">
@@ -155,9 +163,16 @@ fn HeaderRows(initial: Vec<HeaderRow>, error: Signal<Option<AppError>>) -> impl 
                         <div class="field">
                             <label for=value_id.clone()>{format!("Header {} value", i + 1)}</label>
                             <input id=value_id name=format!("form[headers][{i}][value]") value=row.value.clone()
+                                type=if row.secret { "password" } else { "text" } autocomplete="off" placeholder=placeholder
                                 on:input=move |ev| rows.update_untracked(|r| if let Some(x) = r.get_mut(i) { x.value = event_target_value(&ev) })/>
                             <p class="field-error" role="status">{move || message(format!("headers.{i}.value"))}</p>
                         </div>
+                        <label class="choice secret-toggle" for=secret_for>
+                            <input type="checkbox" id=secret_id name=format!("form[headers][{i}][secret]") value="true"
+                                checked=row.secret
+                                on:change=move |ev| rows.update_untracked(|r| if let Some(x) = r.get_mut(i) { x.secret = event_target_checked(&ev) })/>
+                            "Secret"
+                        </label>
                         <Show when=move || hydrated.get()>
                             <button type="button" class="button secondary small remove"
                                 on:click=move |_| rows.update(|r| { r.remove(i); if r.is_empty() { r.push(HeaderRow::default()); } })>

@@ -120,7 +120,8 @@ fn ReadOnly(d: DestinationView) -> impl IntoView {
                 <dt>"Authentication"</dt><dd>{d.auth.label()}</dd>
                 <dt>"Headers"</dt>
                 <dd>{if d.headers.is_empty() { "None".to_string() } else {
-                    d.headers.iter().map(|h| h.name.clone()).collect::<Vec<_>>().join(", ")
+                    d.headers.iter().map(|h| if h.secret { format!("{} (secret)", h.name) } else { h.name.clone() })
+                        .collect::<Vec<_>>().join(", ")
                 }}</dd>
             </dl>
         </section>

@@ -215,7 +215,7 @@ async fn attempt(
         body: body.to_vec(),
     });
     let request_headers =
-        serde_json::to_string(&masked(&request, &target.auth)).unwrap_or_default();
+        serde_json::to_string(&masked(&request, &target.auth, &target.headers)).unwrap_or_default();
     let result = ctx.parts.sender.send(request).await;
     let queue = &ctx.parts.queue;
     queue

@@ -13,6 +13,7 @@ fn row(name: &str, value: &str) -> HeaderRow {
     HeaderRow {
         name: name.into(),
         value: value.into(),
+        secret: false,
     }
 }
 
@@ -101,7 +102,7 @@ fn bearer_tokens_are_required_and_single_line() {
 fn an_empty_secret_keeps_the_stored_one_when_editing() {
     let kept = KeptSecrets {
         bearer_token: Some("stored".into()),
-        api_key: None,
+        ..KeptSecrets::default()
     };
     let f = DestinationForm {
         auth_type: "bearer".into(),
@@ -111,6 +112,88 @@ fn an_empty_secret_keeps_the_stored_one_when_editing() {
         parse(&f, &[], &kept).unwrap().auth,
         Auth::Bearer("stored".into())
     );
+}
+
+fn stored() -> KeptSecrets {
+    KeptSecrets {
+        bearer_token: Some("stored-token".into()),
+        headers: vec![(
+            HeaderName::parse("X-Session").unwrap(),
+            "stored-session".into(),
+        )],
+        ..KeptSecrets::default()
+    }
+}
+
+#[test]
+fn stored_credentials_stay_with_their_origin() {
+    let stored_url = "https://hooks.example.com/alerts";
+    let edit = |url: &str| DestinationForm {
+        url: url.into(),
+        auth_type: "bearer".into(),
+        headers: vec![HeaderRow {
+            name: "X-Session".into(),
+            value: String::new(),
+            secret: true,
+        }],
+        ..form()
+    };
+    // Another path on the same origin keeps them; the port spelled out is the same origin.
+    for same in [
+        "https://hooks.example.com/other",
+        "https://HOOKS.example.com:443/a",
+    ] {
+        let kept = stored().for_url(stored_url, same);
+        let valid = parse(&edit(same), &[], &kept).unwrap();
+        assert_eq!(valid.auth, Auth::Bearer("stored-token".into()), "{same}");
+        assert_eq!(valid.headers[0].value, "stored-session");
+    }
+    // Another host, port or scheme keeps nothing, and says why.
+    for other in [
+        "https://attacker.example.net/alerts",
+        "https://hooks.example.com:8443/alerts",
+        "https://hooks.example.com.attacker.example.net/",
+    ] {
+        let kept = stored().for_url(stored_url, other);
+        let errors = parse(&edit(other), &[], &kept).unwrap_err();
+        let token = errors.message_for("bearer_token").unwrap();
+        assert!(
+            token.contains("again") && token.contains("https://hooks.example.com:443"),
+            "{token}"
+        );
+        assert!(errors
+            .message_for("headers.0.value")
+            .unwrap()
+            .contains("again"));
+    }
+    // A new value for the other origin is fine.
+    let other = "https://attacker.example.net/alerts";
+    let mut f = edit(other);
+    f.bearer_token = "new-token".into();
+    f.headers[0].value = "new-session".into();
+    let valid = parse(&f, &[], &stored().for_url(stored_url, other)).unwrap();
+    assert_eq!(valid.auth, Auth::Bearer("new-token".into()));
+}
+
+#[test]
+fn credential_headers_are_secret_whatever_the_form_says() {
+    let f = DestinationForm {
+        headers: vec![
+            row("Cookie", "a=b"),
+            row("X-Auth-Token", "t"),
+            row("X-Team", "data"),
+        ],
+        ..form()
+    };
+    let valid = parse(&f, &[], &KeptSecrets::default()).unwrap();
+    let secret: Vec<bool> = valid.headers.iter().map(|h| h.secret).collect();
+    assert_eq!(secret, [true, true, false]);
+    // A secret header needs a value when none is stored.
+    let f = DestinationForm {
+        headers: vec![row("X-Auth-Token", "")],
+        ..form()
+    };
+    assert!(errors_of(&f).message_for("headers.0.value").is_some());
 }
 
 #[test]

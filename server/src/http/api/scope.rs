@@ -8,32 +8,45 @@ use app::domain::KeyRole;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+
+/// Why a call was refused before its handler ran.
+pub enum Refused {
+    NoKey,
+    Role { role: KeyRole, needed: KeyRole },
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::NoKey => error_response(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Send an API key as `Authorization: Bearer <key>`",
+                None,
+            ),
+            Refused::Role { role, needed } => {
+                let message = format!(
+                    "This API key's role is {role}, which may not do this (it needs {})",
+                    needs(needed)
+                );
+                error_response(StatusCode::FORBIDDEN, "forbidden", &message, None)
+            }
+        }
+    }
+}
 
 /// The caller `require_api_key` put into the request, if its role allows `needed`.
-fn caller_with(parts: &Parts, needed: KeyRole) -> Result<ApiCaller, Response> {
-    let Some(caller) = parts.extensions.get::<ApiCaller>() else {
-        return Err(error_response(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Send an API key as `Authorization: Bearer <key>`",
-            None,
-        ));
-    };
+fn caller_with(parts: &Parts, needed: KeyRole) -> Result<ApiCaller, Refused> {
+    let caller = parts.extensions.get::<ApiCaller>().ok_or(Refused::NoKey)?;
     if caller.role.allows(needed) {
-        return Ok(caller.clone());
+        Ok(caller.clone())
+    } else {
+        Err(Refused::Role {
+            role: caller.role,
+            needed,
+        })
     }
-    let message = format!(
-        "This API key's role is {}, which may not do this (it needs {})",
-        caller.role,
-        needs(needed)
-    );
-    Err(error_response(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        &message,
-        None,
-    ))
 }
 
 fn needs(needed: KeyRole) -> &'static str {
@@ -51,9 +64,9 @@ macro_rules! scope {
         pub struct $name(#[allow(dead_code)] pub ApiCaller);
 
         impl<S: Send + Sync> FromRequestParts<S> for $name {
-            type Rejection = Response;
+            type Rejection = Refused;
 
-            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Refused> {
                 caller_with(parts, $role).map($name)
             }
         }

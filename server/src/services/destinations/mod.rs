@@ -10,7 +10,7 @@ use super::{internal, undecryptable, Services};
 use crate::clock::now_ms;
 use crate::delivery::resolver::{lookup, ResolveError};
 use crate::delivery::signer::generate_secret;
-use crate::delivery::targets::{AUTH_PURPOSE, SIGNING_PURPOSE};
+use crate::delivery::targets::{seal_headers, stored_headers, AUTH_PURPOSE, SIGNING_PURPOSE};
 use crate::domain::destination::{parse, Auth, KeptSecrets, ValidDestination};
 use crate::store::destinations::{self as rows, DestinationFields, DestinationRow};
 use app::error::{AppError, FormErrors};
@@ -28,7 +28,18 @@ pub(super) fn not_found() -> AppError {
 }
 
 fn view(row: &DestinationRow) -> DestinationView {
-    let headers: Vec<HeaderRow> = serde_json::from_str(&row.headers).unwrap_or_default();
+    // A secret header shows its name only.
+    let headers = stored_headers(row)
+        .into_iter()
+        .map(|h| {
+            let secret = h.hidden();
+            HeaderRow {
+                value: if secret { String::new() } else { h.value },
+                name: h.name,
+                secret,
+            }
+        })
+        .collect();
     let host = url::Url::parse(&row.url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -127,7 +138,7 @@ impl Services {
         form: &DestinationForm,
     ) -> Result<DestinationView, AppError> {
         let row = self.row(id).await?;
-        let valid = self.validate(form, &self.kept_secrets(&row)?).await?;
+        let valid = self.validate(form, &self.kept_for(&row, form)?).await?;
         let fields = self.fields(&valid)?;
         match rows::update(self.db(), id, &fields).await {
             Ok(Some(row)) => Ok(view(&row)),
@@ -201,26 +212,25 @@ impl Services {
             .map(|s| self.secrets().seal(AUTH_PURPOSE, s))
             .transpose()
             .map_err(undecryptable)?;
-        let headers: Vec<HeaderRow> = valid
-            .headers
-            .iter()
-            .map(|(n, v)| HeaderRow {
-                name: n.as_str().to_owned(),
-                value: v.clone(),
-            })
-            .collect();
         Ok(DestinationFields {
             name: valid.name.clone(),
             url: valid.url.as_str().to_owned(),
             auth_type: valid.auth.kind(),
             auth_header,
             auth_secret,
-            headers: serde_json::to_string(&headers).map_err(|_| AppError::Internal)?,
+            headers: seal_headers(self.secrets(), &valid.headers).map_err(undecryptable)?,
         })
     }
 
-    pub(super) fn kept_secrets(&self, row: &DestinationRow) -> Result<KeptSecrets, AppError> {
-        self.targets().kept_secrets(row).map_err(undecryptable)
+    /// The stored credentials an edit may keep: none when the form's URL
+    /// points at another origin than the stored one.
+    pub(super) fn kept_for(
+        &self,
+        row: &DestinationRow,
+        form: &DestinationForm,
+    ) -> Result<KeptSecrets, AppError> {
+        let kept = self.targets().kept_secrets(row).map_err(undecryptable)?;
+        Ok(kept.for_url(&row.url, &form.url))
     }
 
     pub(super) fn live_secrets(&self, row: &DestinationRow) -> Result<Vec<String>, AppError> {

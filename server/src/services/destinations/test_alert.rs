@@ -27,7 +27,7 @@ impl Services {
         let (valid, secrets) = match existing {
             Some(id) => {
                 let row = self.row(id).await?;
-                let valid = parse(form, self.sender().allowed(), &self.kept_secrets(&row)?)
+                let valid = parse(form, self.sender().allowed(), &self.kept_for(&row, form)?)
                     .map_err(AppError::Invalid)?;
                 (valid, self.live_secrets(&row)?)
             }
@@ -69,7 +69,7 @@ impl Services {
             timestamp: now_ms() / 1000,
             body,
         });
-        let shown_headers = masked(&request, &valid.auth);
+        let shown_headers = masked(&request, &valid.auth, &valid.headers);
         let attempt = self.sender().send(request).await;
         tracing::info!(ok = attempt.succeeded(), status = ?attempt.status, ms = attempt.duration.as_millis() as u64, "test alert sent");
         let shown = &attempt.body[..attempt.body.len().min(TEST_BODY_BYTES)];
