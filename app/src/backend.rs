@@ -12,6 +12,7 @@ use crate::model::{
     DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
     UserView,
 };
+use std::net::IpAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -31,10 +32,19 @@ pub trait Backend: Send + Sync + 'static {
         session: &Session,
         input: NewUserInput,
     ) -> Result<(), AppError>;
-    async fn login(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError>;
+    /// `client` is the peer address, for the per-address sign-in limit.
+    async fn login(
+        &self,
+        session: &Session,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError>;
     async fn logout(&self, session: &Session) -> Result<(), AppError>;
+    /// Ends the user's other sessions; `session` stays signed in.
     async fn change_password(
         &self,
+        session: &Session,
         actor: &CurrentUser,
         current: &str,
         new: &str,

@@ -74,8 +74,12 @@ pub enum AppError {
     Invalid(FormErrors),
     #[error("Invalid email or password")]
     BadCredentials,
-    #[error("{0}")]
-    LockedOut(String),
+    /// Too many password checks for an account, an address or a re-entry.
+    #[error("{message}")]
+    LockedOut { message: String, retry_after: u64 },
+    /// Every password-checking slot is taken; the client may retry shortly.
+    #[error("The server is busy checking passwords; try again in a moment")]
+    Busy { retry_after: u64 },
     #[error("Sign in to continue")]
     Unauthenticated,
     #[error("You do not have permission to do that")]
@@ -106,12 +110,23 @@ impl AppError {
         }
     }
 
+    /// Seconds after which a retry may succeed, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::LockedOut { retry_after, .. } | AppError::Busy { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
     /// A stable machine-readable code for the REST API.
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Invalid(_) => "invalid",
             AppError::BadCredentials => "bad_credentials",
-            AppError::LockedOut(_) => "locked_out",
+            AppError::LockedOut { .. } => "locked_out",
+            AppError::Busy { .. } => "busy",
             AppError::Unauthenticated => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",

@@ -141,7 +141,11 @@ impl Application {
     ) -> std::io::Result<()> {
         let engine = Engine::start(self.services.engine_parts(), self.engine);
         let (stopping, stopped) = tokio::sync::watch::channel(false);
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        // Connection info gives the sign-in limit its client address.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|s| *s).await;
         });

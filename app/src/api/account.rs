@@ -3,7 +3,7 @@ use crate::model::CurrentUser;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::context::{backend, current_user, session};
+use super::context::{backend, client_address, current_user, session};
 
 /// The signed-in user, or `None` on the sign-in and setup pages.
 #[server(prefix = "/fn", endpoint = "whoami")]
@@ -33,7 +33,7 @@ pub async fn setup(
 #[server(prefix = "/fn", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     backend()?
-        .login(&session().await?, &email, &password)
+        .login(&session().await?, &email, &password, client_address())
         .await?;
     leptos_axum::redirect("/alerts");
     Ok(())
@@ -55,6 +55,7 @@ pub async fn change_password(
     let user = current_user().ok_or(AppError::Unauthenticated)?;
     backend()?
         .change_password(
+            &session().await?,
             &user,
             &current_password,
             &new_password,

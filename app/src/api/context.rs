@@ -39,6 +39,14 @@ pub fn require_role(needed: Role) -> Result<CurrentUser, AppError> {
     }
 }
 
+/// The peer's address (the server is served with connection info).
+pub fn client_address() -> Option<std::net::IpAddr> {
+    use_context::<axum::http::request::Parts>()?
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
 /// True for a browser form post without JavaScript (it will reload the page).
 pub fn plain_form_post() -> bool {
     use_context::<axum::http::request::Parts>().is_some_and(|parts| {

@@ -2,6 +2,7 @@
 //! process on one Postgres shares them, and what a session holds: the id of
 //! the signed-in user.
 
+use crate::services::accounts::SignedIn;
 use crate::services::Services;
 use crate::store::Db;
 use app::error::AppError;
@@ -19,12 +20,15 @@ pub const COOKIE_NAME: &str = "alertwire_session";
 
 /// The session entry that marks a signed-in user.
 const USER_KEY: &str = "user_id";
+/// The user's session epoch at sign-in; a session from another epoch has been ended.
+const EPOCH_KEY: &str = "session_epoch";
 
-/// Signs `user_id` in under a fresh session id (no session fixation).
-pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
+/// Signs a user in under a fresh session id (no session fixation).
+pub async fn sign_in(session: &Session, signed_in: SignedIn) -> Result<(), AppError> {
     let result = async {
         session.cycle_id().await?;
-        session.insert(USER_KEY, user_id).await
+        session.insert(USER_KEY, signed_in.user_id).await?;
+        session.insert(EPOCH_KEY, signed_in.session_epoch).await
     };
     result.await.map_err(|err| {
         tracing::error!(%err, "could not start a session");
@@ -51,7 +55,8 @@ pub async fn user_id(session: &Session) -> Option<i64> {
     }
 }
 
-/// The active user signed in on this session; ends the sessions of deactivated users.
+/// The active user signed in on this session. A session of a deactivated
+/// user, or one from before the user's password or role changed, is ended.
 pub async fn current_user(
     services: &Services,
     session: &Session,
@@ -59,9 +64,16 @@ pub async fn current_user(
     let Some(id) = user_id(session).await else {
         return Ok(None);
     };
+    // Sessions from before epochs existed carry none: epoch 0, the column's default.
+    let epoch = session
+        .get::<i64>(EPOCH_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     match services.active_user(id).await? {
-        Some(user) => Ok(Some(user)),
-        None => {
+        Some(active) if active.session_epoch == epoch => Ok(Some(active.user)),
+        _ => {
             sign_out(session).await?;
             Ok(None)
         }

@@ -1,18 +1,29 @@
 //! First-run setup, sign-in with lockout, sign-out, and user management.
 
-use super::{internal, passwords, Services};
-use crate::clock::now_ms;
+use super::sign_in_limits::Subject;
+use super::{internal, Services};
 use crate::domain::user::{parse_new_user, parse_sign_in, SignIn};
-use crate::store::{login_failures, users};
+use crate::store::users::{self, AccessChange};
 use app::backend::NewUserInput;
 use app::domain::password::PasswordField;
 use app::domain::{Email, NewPassword, Role};
 use app::error::{AppError, FormErrors};
 use app::model::{CurrentUser, UserView};
+use std::net::IpAddr;
 
-/// Failed sign-ins allowed for one account within the window before it locks.
-pub const MAX_FAILURES: usize = 5;
-pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Who signed in, and the session epoch their session must carry.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn {
+    pub user_id: i64,
+    pub session_epoch: i64,
+}
+
+/// An active user as a session sees them.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user: CurrentUser,
+    pub session_epoch: i64,
+}
 
 fn user_view(row: &users::UserRow) -> UserView {
     UserView {
@@ -33,7 +44,7 @@ fn duplicate_email(email: &Email) -> AppError {
 
 impl Services {
     /// Creates the first admin; refused once any user exists. Returns the new user's id.
-    pub async fn setup_first_admin(&self, input: NewUserInput) -> Result<i64, AppError> {
+    pub async fn setup_first_admin(&self, input: NewUserInput) -> Result<SignedIn, AppError> {
         if self.users_exist().await? {
             return Err(AppError::NotFound(
                 "Setup is already done: sign in instead".into(),
@@ -44,18 +55,27 @@ impl Services {
             ..input
         })
         .map_err(AppError::Invalid)?;
-        let hash = passwords::hash(user.password.expose().to_owned()).await?;
+        let hash = self
+            .passwords()
+            .hash(user.password.expose().to_owned())
+            .await?;
         let row = users::insert_first_admin(self.db(), user.email.as_str(), &hash)
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::NotFound("Setup is already done: sign in instead".into()))?;
         tracing::info!(user_id = row.id, "first admin created");
-        Ok(row.id)
+        Ok(SignedIn {
+            user_id: row.id,
+            session_epoch: row.session_epoch,
+        })
     }
 
     pub async fn create_user(&self, input: NewUserInput) -> Result<UserView, AppError> {
         let user = parse_new_user(&input).map_err(AppError::Invalid)?;
-        let hash = passwords::hash(user.password.expose().to_owned()).await?;
+        let hash = self
+            .passwords()
+            .hash(user.password.expose().to_owned())
+            .await?;
         match users::insert(self.db(), user.email.as_str(), &hash, user.role).await {
             Ok(row) => {
                 tracing::info!(user_id = row.id, role = %user.role, "user created");
@@ -66,72 +86,97 @@ impl Services {
         }
     }
 
-    /// Checks a sign-in, with the lockout; returns the user's id.
-    pub async fn login(&self, email: &str, password: &str) -> Result<i64, AppError> {
+    /// Checks a sign-in within the limits (per account and per client
+    /// address); returns who signed in, for the session.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<SignedIn, AppError> {
         let SignIn { email, password } =
             parse_sign_in(email, password).map_err(AppError::Invalid)?;
-
-        let now = now_ms();
-        self.check_lockout(&email, now).await?;
+        let address = match client {
+            Some(ip) => Some(self.admit(Subject::Address(ip)).await?),
+            None => None,
+        };
+        let account = match self.admit(Subject::Account(&email)).await {
+            Ok(ticket) => ticket,
+            Err(refused) => {
+                if let Some(address) = address {
+                    self.release(address).await?;
+                }
+                return Err(refused);
+            }
+        };
         let user = users::by_email(self.db(), &email).await.map_err(internal)?;
         let stored = user
             .as_ref()
             .filter(|u| u.active)
             .map(|u| u.password_hash.clone());
-        let ok = passwords::verify(password.to_owned(), stored).await?;
+        let ok = self.passwords().verify(password.to_owned(), stored).await?;
         match user {
             Some(user) if ok => {
-                login_failures::clear(self.db(), &email)
-                    .await
-                    .map_err(internal)?;
-                Ok(user.id)
+                self.cleared(account).await?;
+                if let Some(address) = address {
+                    self.release(address).await?;
+                }
+                Ok(SignedIn {
+                    user_id: user.id,
+                    session_epoch: user.session_epoch,
+                })
             }
+            // Both attempts stay counted.
             _ => {
-                login_failures::record(self.db(), &email, now, now - 24 * 3_600_000)
-                    .await
-                    .map_err(internal)?;
                 tracing::info!("failed sign-in");
                 Err(AppError::BadCredentials)
             }
         }
     }
 
-    async fn check_lockout(&self, email: &str, now: i64) -> Result<(), AppError> {
-        let recent = login_failures::since(self.db(), email, now - FAILURE_WINDOW_MS)
-            .await
-            .map_err(internal)?;
-        if recent.len() < MAX_FAILURES {
-            return Ok(());
+    /// Checks a signed-in user's password again (before a sensitive action),
+    /// within the re-entry limit.
+    pub(crate) async fn reenter(
+        &self,
+        user: &users::UserRow,
+        password: &str,
+    ) -> Result<bool, AppError> {
+        let ticket = self.admit(Subject::Reentry(user.id)).await?;
+        let ok = self
+            .passwords()
+            .verify(password.to_owned(), Some(user.password_hash.clone()))
+            .await?;
+        if ok {
+            self.cleared(ticket).await?;
         }
-        // Unlocks when the oldest of the last five failures leaves the window.
-        let unlock_at = recent[recent.len() - MAX_FAILURES] + FAILURE_WINDOW_MS;
-        let minutes = ((unlock_at - now).max(1) + 59_999) / 60_000;
-        let unit = if minutes == 1 { "minute" } else { "minutes" };
-        Err(AppError::LockedOut(format!(
-            "Too many failed sign-in attempts for this account. Try again in {minutes} {unit}."
-        )))
+        Ok(ok)
     }
 
     /// The user with this id while they are active (a signed-in session's user).
-    pub async fn active_user(&self, id: i64) -> Result<Option<CurrentUser>, AppError> {
+    pub async fn active_user(&self, id: i64) -> Result<Option<SessionUser>, AppError> {
         Ok(users::by_id(self.db(), id)
             .await
             .map_err(internal)?
             .filter(|user| user.active)
-            .map(|user| CurrentUser {
-                id: user.id,
-                email: user.email,
-                role: user.role,
+            .map(|user| SessionUser {
+                session_epoch: user.session_epoch,
+                user: CurrentUser {
+                    id: user.id,
+                    email: user.email,
+                    role: user.role,
+                },
             }))
     }
 
+    /// Changes the actor's password and ends their sessions; returns the new
+    /// session epoch, under which the caller keeps its own session.
     pub async fn change_password(
         &self,
         actor: &CurrentUser,
         current: &str,
         new: &str,
         confirm: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<i64, AppError> {
         let mut errors = FormErrors::default();
         let password = NewPassword::parse(new, confirm)
             .map_err(|(field, m)| match field {
@@ -143,19 +188,19 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or(AppError::Unauthenticated)?;
-        if !passwords::verify(current.to_owned(), Some(user.password_hash)).await? {
+        if !self.reenter(&user, current).await? {
             errors.add("current_password", "Your current password is not correct");
         }
         errors.into_result()?;
         let Some(password) = password else {
             return Err(AppError::Internal);
         };
-        let hash = passwords::hash(password.expose().to_owned()).await?;
-        users::set_password_hash(self.db(), actor.id, &hash)
+        let hash = self.passwords().hash(password.expose().to_owned()).await?;
+        let epoch = users::set_password_hash(self.db(), actor.id, &hash)
             .await
             .map_err(internal)?;
-        tracing::info!(user_id = actor.id, "password changed");
-        Ok(())
+        tracing::info!(user_id = actor.id, "password changed; other sessions ended");
+        Ok(epoch)
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserView>, AppError> {
@@ -163,6 +208,7 @@ impl Services {
         Ok(rows.iter().map(user_view).collect())
     }
 
+    /// Changes a user's role and ends their sessions; the last active admin keeps the role.
     pub async fn set_user_role(
         &self,
         actor: &CurrentUser,
@@ -170,51 +216,39 @@ impl Services {
         role: &str,
     ) -> Result<(), AppError> {
         let role = Role::parse(role).map_err(|m| AppError::invalid("role", m))?;
-        let target = self.user_or_404(user_id).await?;
-        if target.role == Role::Admin && role != Role::Admin {
-            self.keep_an_admin(user_id).await?;
-        }
-        users::set_role(self.db(), user_id, role)
-            .await
-            .map_err(internal)?;
+        self.change_access(user_id, Some(role), None).await?;
         tracing::info!(actor = actor.id, user_id, %role, "role changed");
         Ok(())
     }
 
+    /// (De)activates a user and ends their sessions; the last active admin stays active.
     pub async fn set_user_active(
         &self,
         actor: &CurrentUser,
         user_id: i64,
         active: bool,
     ) -> Result<(), AppError> {
-        let target = self.user_or_404(user_id).await?;
-        if !active && target.role == Role::Admin {
-            self.keep_an_admin(user_id).await?;
-        }
-        users::set_active(self.db(), user_id, active)
-            .await
-            .map_err(internal)?;
+        self.change_access(user_id, None, Some(active)).await?;
         tracing::info!(actor = actor.id, user_id, active, "user activation changed");
         Ok(())
     }
 
-    async fn user_or_404(&self, user_id: i64) -> Result<users::UserRow, AppError> {
-        users::by_id(self.db(), user_id)
+    async fn change_access(
+        &self,
+        user_id: i64,
+        role: Option<Role>,
+        active: Option<bool>,
+    ) -> Result<(), AppError> {
+        match users::change_access(self.db(), user_id, role, active)
             .await
             .map_err(internal)?
-            .ok_or_else(|| AppError::NotFound("No such user".into()))
-    }
-
-    async fn keep_an_admin(&self, losing: i64) -> Result<(), AppError> {
-        let others = users::count_other_active_admins(self.db(), losing)
-            .await
-            .map_err(internal)?;
-        if others == 0 {
-            return Err(AppError::Conflict(
+        {
+            AccessChange::Done => Ok(()),
+            AccessChange::NoSuchUser => Err(AppError::NotFound("No such user".into())),
+            AccessChange::LastAdmin => Err(AppError::Conflict(
                 "Alertwire needs at least one active admin: make someone else an admin first"
                     .into(),
-            ));
+            )),
         }
-        Ok(())
     }
 }

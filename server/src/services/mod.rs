@@ -14,6 +14,7 @@ pub mod destinations;
 pub mod metrics;
 pub mod passwords;
 pub mod rules;
+pub mod sign_in_limits;
 
 use crate::crypto::{CryptoError, SecretBox};
 use crate::delivery::engine::{Parts, Queue};
@@ -21,6 +22,7 @@ use crate::delivery::targets::Targets;
 use crate::delivery::HttpSender;
 use crate::store::{Db, StoreError};
 use app::error::AppError;
+use passwords::PasswordGate;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use url::Url;
@@ -43,6 +45,7 @@ struct Inner {
     db: Db,
     deps: Deps,
     targets: Targets,
+    passwords: PasswordGate,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
 }
@@ -52,6 +55,7 @@ impl Services {
         Services {
             inner: Arc::new(Inner {
                 targets: Targets::new(deps.secrets.clone()),
+                passwords: PasswordGate::for_this_machine(),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),
@@ -81,6 +85,10 @@ impl Services {
 
     pub fn targets(&self) -> &Targets {
         &self.inner.targets
+    }
+
+    pub fn passwords(&self) -> &PasswordGate {
+        &self.inner.passwords
     }
 
     /// What the delivery engine runs on: the same database, sender and queue.

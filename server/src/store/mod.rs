@@ -5,9 +5,9 @@
 
 pub mod alerts;
 pub mod api_keys;
+pub mod auth_attempts;
 pub mod deliveries;
 pub mod destinations;
-pub mod login_failures;
 pub mod rules;
 pub mod users;
 

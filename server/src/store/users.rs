@@ -1,4 +1,4 @@
-use super::{affected, on_db, Db, StoreResult};
+use super::{on_db, Db, StoreResult};
 use crate::clock::now_ms;
 use app::domain::Role;
 
@@ -10,10 +10,12 @@ pub struct UserRow {
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub active: bool,
+    /// Sessions signed in under another epoch are ended.
+    pub session_epoch: i64,
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, active, created_at";
+const COLUMNS: &str = "id, email, password_hash, role, active, session_epoch, created_at";
 
 pub async fn any_exist(db: &Db) -> StoreResult<bool> {
     let row: Option<(i64,)> = on_db!(db, pool => sqlx::query_as("SELECT id FROM users LIMIT 1").fetch_optional(pool).await)?;
@@ -75,28 +77,53 @@ pub async fn insert_first_admin(
     })
 }
 
-pub async fn set_role(db: &Db, id: i64, role: Role) -> StoreResult<bool> {
-    let done = affected!(db, pool => sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
-        .bind(role.as_str()).bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(done == 1)
+/// What a change of role or activation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessChange {
+    Done,
+    NoSuchUser,
+    /// Refused: it would leave no active admin.
+    LastAdmin,
 }
 
-pub async fn set_active(db: &Db, id: i64, active: bool) -> StoreResult<bool> {
-    let done = affected!(db, pool => sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3")
-        .bind(active).bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(done == 1)
+/// Changes a user's role and/or activation, and ends their sessions, unless
+/// that would leave no active admin. The active admins are locked first, so
+/// two admins demoting each other at once cannot both succeed.
+pub async fn change_access(
+    db: &Db,
+    id: i64,
+    role: Option<Role>,
+    active: Option<bool>,
+) -> StoreResult<AccessChange> {
+    let lock = if db.is_postgres() { " FOR UPDATE" } else { "" };
+    let admins_sql = format!("SELECT id FROM users WHERE role = 'admin' AND active = TRUE{lock}");
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let admins: Vec<(i64,)> = sqlx::query_as(&admins_sql).fetch_all(&mut *tx).await?;
+        let target: Option<UserRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id).fetch_optional(&mut *tx).await?;
+        let Some(target) = target else {
+            return Ok(AccessChange::NoSuchUser);
+        };
+        let role = role.unwrap_or(target.role);
+        let active = active.unwrap_or(target.active);
+        let was_admin = admins.iter().any(|(a,)| *a == id);
+        if was_admin && !(role == Role::Admin && active) && admins.len() <= 1 {
+            return Ok(AccessChange::LastAdmin);
+        }
+        sqlx::query("UPDATE users SET role = $1, active = $2, session_epoch = session_epoch + 1, updated_at = $3 WHERE id = $4")
+            .bind(role.as_str()).bind(active).bind(now_ms()).bind(id)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(AccessChange::Done)
+    })
 }
 
-pub async fn set_password_hash(db: &Db, id: i64, hash: &str) -> StoreResult<()> {
-    affected!(db, pool => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash).bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(())
-}
-
-/// Active admins other than `except`: the last one must not lose the role.
-pub async fn count_other_active_admins(db: &Db, except: i64) -> StoreResult<i64> {
-    let (count,): (i64,) = on_db!(db, pool => sqlx::query_as(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = TRUE AND id <> $1")
-        .bind(except).fetch_one(pool).await)?;
-    Ok(count)
+/// Sets a new password hash and ends the user's sessions; returns the new epoch.
+pub async fn set_password_hash(db: &Db, id: i64, hash: &str) -> StoreResult<i64> {
+    let (epoch,): (i64,) = on_db!(db, pool => sqlx::query_as(
+        "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 \
+         WHERE id = $3 RETURNING session_epoch")
+        .bind(hash).bind(now_ms()).bind(id).fetch_one(pool).await)?;
+    Ok(epoch)
 }

@@ -17,4 +17,5 @@ mod key_roles;
 mod pipeline;
 mod processes;
 mod receivers;
+mod sign_in_limits;
 mod users;

@@ -168,8 +168,22 @@ async fn roles_change_and_deactivation_ends_sessions(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         app.call(&viewer, "list_users", &[]).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "a role change ends the user's sessions"
+    );
+    let viewer = TestApp::browser();
+    let r = app
+        .call(
+            &viewer,
+            "login",
+            &[("email", "vi@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(r.status().is_success());
+    assert_eq!(
+        app.call(&viewer, "list_users", &[]).await.status(),
         StatusCode::OK,
-        "now an admin"
+        "signed in again, now an admin"
     );
     let r = app
         .call(

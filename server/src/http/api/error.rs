@@ -19,7 +19,8 @@ pub fn status_of(err: &AppError) -> StatusCode {
     match err {
         AppError::Invalid(_) | AppError::Transport(_) => StatusCode::BAD_REQUEST,
         AppError::BadCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::LockedOut(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -44,7 +45,7 @@ pub fn error_response(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let err = self.0;
-        match err.form().and_then(|f| f.fields.first()) {
+        let mut response = match err.form().and_then(|f| f.fields.first()) {
             Some(first) => error_response(
                 status_of(&err),
                 err.code(),
@@ -52,6 +53,17 @@ impl IntoResponse for ApiError {
                 Some(&first.field),
             ),
             None => error_response(status_of(&err), err.code(), &err.to_string(), None),
-        }
+        };
+        with_retry_after(&mut response, &err);
+        response
+    }
+}
+
+/// `Retry-After` for a failure that says when to retry.
+pub fn with_retry_after(response: &mut Response, err: &AppError) {
+    if let Some(seconds) = err.retry_after() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
     }
 }

@@ -4,6 +4,7 @@
 
 use super::flash;
 use crate::http::sessions;
+use crate::services::accounts::SignedIn;
 use crate::services::destinations::DEFAULT_GRACE;
 use crate::services::Services;
 use app::backend::{Backend, DestinationSubmission, NewUserInput};
@@ -14,6 +15,7 @@ use app::model::{
     DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
     UserView,
 };
+use std::net::IpAddr;
 use tower_sessions::Session;
 
 pub struct PageBackend {
@@ -38,13 +40,19 @@ impl Backend for PageBackend {
         session: &Session,
         input: NewUserInput,
     ) -> Result<(), AppError> {
-        let user_id = self.services.setup_first_admin(input).await?;
-        sessions::sign_in(session, user_id).await
+        let signed_in = self.services.setup_first_admin(input).await?;
+        sessions::sign_in(session, signed_in).await
     }
 
-    async fn login(&self, session: &Session, email: &str, password: &str) -> Result<(), AppError> {
-        let user_id = self.services.login(email, password).await?;
-        sessions::sign_in(session, user_id).await
+    async fn login(
+        &self,
+        session: &Session,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError> {
+        let signed_in = self.services.login(email, password, client).await?;
+        sessions::sign_in(session, signed_in).await
     }
 
     async fn logout(&self, session: &Session) -> Result<(), AppError> {
@@ -53,14 +61,22 @@ impl Backend for PageBackend {
 
     async fn change_password(
         &self,
+        session: &Session,
         actor: &CurrentUser,
         current: &str,
         new: &str,
         confirm: &str,
     ) -> Result<(), AppError> {
-        self.services
+        let session_epoch = self
+            .services
             .change_password(actor, current, new, confirm)
-            .await
+            .await?;
+        // Every other session of this user ended with the change; this one goes on.
+        let signed_in = SignedIn {
+            user_id: actor.id,
+            session_epoch,
+        };
+        sessions::sign_in(session, signed_in).await
     }
 
     async fn list_users(&self) -> Result<Vec<UserView>, AppError> {

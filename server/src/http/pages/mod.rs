@@ -3,7 +3,7 @@
 mod backend;
 mod flash;
 
-use super::api::error::status_of;
+use super::api::error::{status_of, with_retry_after};
 use crate::services::Services;
 use app::backend::SharedBackend;
 use app::error::AppError;
@@ -51,10 +51,14 @@ async fn server_fn_status(request: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = status_of(&err);
+    let retry = serde_json::from_slice::<AppError>(&bytes)
+        .ok()
+        .inspect(|err| parts.status = status_of(err));
+    let mut response = Response::from_parts(parts, Body::from(bytes));
+    if let Some(err) = retry {
+        with_retry_after(&mut response, &err);
     }
-    Response::from_parts(parts, Body::from(bytes))
+    response
 }
 
 /// A minimal page for failures before Leptos renders anything.

@@ -5,7 +5,7 @@ use super::{not_found, Services};
 use crate::clock::now_ms;
 use crate::delivery::signer::generate_secret;
 use crate::delivery::targets::SIGNING_PURPOSE;
-use crate::services::{internal, passwords, undecryptable};
+use crate::services::{internal, undecryptable};
 use crate::store::destinations as rows;
 use crate::store::users;
 use app::error::AppError;
@@ -26,7 +26,7 @@ impl Services {
             .await
             .map_err(internal)?
             .ok_or(AppError::Unauthenticated)?;
-        if !passwords::verify(password.to_owned(), Some(user.password_hash)).await? {
+        if !self.reenter(&user, password).await? {
             return Err(AppError::invalid(
                 "password",
                 "Your password is not correct",
