@@ -6,6 +6,7 @@
 mod helpers;
 
 mod accounts;
+mod api_errors;
 mod api_keys;
 mod cli;
 mod credentials;

@@ -1,11 +1,12 @@
 //! `/api/v1/deliveries`: the delivery log, and re-driving a delivery.
 
 use super::error::ApiError;
+use super::path::Id;
 use super::scope::{Manage, Read};
 use crate::services::Services;
 use app::error::AppError;
 use app::model::{DeliveryDetail, DeliveryFilter, DeliveryPage};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -50,16 +51,12 @@ async fn list(
 async fn show(
     State(s): State<Services>,
     _: Read,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<DeliveryDetail>, ApiError> {
     Ok(Json(s.delivery(id).await?))
 }
 
-async fn redeliver(
-    State(s): State<Services>,
-    _: Manage,
-    Path(id): Path<i64>,
-) -> Result<Response, ApiError> {
+async fn redeliver(State(s): State<Services>, _: Manage, Id(id): Id) -> Result<Response, ApiError> {
     let delivery = s.redeliver(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "delivery": delivery }))).into_response())
 }

@@ -2,10 +2,11 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::path::Id;
 use super::scope::{Edit, Read};
 use crate::services::Services;
 use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -46,11 +47,25 @@ struct DestinationInput {
     enabled: Option<bool>,
 }
 
-#[derive(Debug, Serialize)]
+/// A destination as the API answers it: `auth` is always the object
+/// `{type, header?}`, never the view's bare kind.
+#[derive(Debug)]
 struct DestinationOut {
-    #[serde(flatten)]
     view: DestinationView,
     auth: serde_json::Value,
+}
+
+impl Serialize for DestinationOut {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fields =
+            match serde_json::to_value(&self.view).map_err(serde::ser::Error::custom)? {
+                serde_json::Value::Object(fields) => fields,
+                _ => serde_json::Map::new(),
+            };
+        fields.remove("api_key_header");
+        fields.insert("auth".into(), self.auth.clone());
+        fields.serialize(serializer)
+    }
 }
 
 fn out(view: DestinationView) -> DestinationOut {
@@ -108,7 +123,7 @@ async fn list(State(s): State<Services>, _: Read) -> Result<Json<serde_json::Val
 async fn show(
     State(s): State<Services>,
     _: Read,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<DestinationOut>, ApiError> {
     Ok(Json(out(s.destination(id).await?)))
 }
@@ -135,7 +150,7 @@ async fn create(
 async fn update(
     State(s): State<Services>,
     _: Edit,
-    Path(id): Path<i64>,
+    Id(id): Id,
     ApiJson(input): ApiJson<DestinationInput>,
 ) -> Result<Json<DestinationOut>, ApiError> {
     let current = s.destination(id).await?;
@@ -156,11 +171,7 @@ async fn update(
     Ok(Json(out(view)))
 }
 
-async fn remove(
-    State(s): State<Services>,
-    _: Edit,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
+async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.delete_destination(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -168,7 +179,7 @@ async fn remove(
 async fn test(
     State(s): State<Services>,
     _: Edit,
-    Path(id): Path<i64>,
+    Id(id): Id,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let current = s.destination(id).await?;
     let report = s.test_destination(&stored_form(&current), Some(id)).await?;
@@ -184,7 +195,7 @@ struct RotateInput {
 async fn rotate(
     State(s): State<Services>,
     _: Edit,
-    Path(id): Path<i64>,
+    Id(id): Id,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     // The body is optional: `{}` or nothing rotates with the default grace period.

@@ -6,11 +6,14 @@ mod destinations;
 pub mod error;
 mod events;
 mod json;
+mod path;
 mod rules;
 mod scope;
 
 use crate::services::Services;
+use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
+use axum::response::Response;
 use axum::Router;
 use error::ApiError;
 
@@ -21,8 +24,19 @@ pub fn router(services: Services) -> Router {
         .merge(rules::routes())
         .merge(deliveries::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(services.clone(), auth::require_api_key))
         .with_state(services)
+}
+
+/// Axum keeps the `Allow` header it computed; the body gets the error shape.
+async fn method_not_allowed() -> Response {
+    error::error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not take that method",
+        None,
+    )
 }
 
 async fn not_found() -> ApiError {

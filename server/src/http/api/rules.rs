@@ -2,10 +2,11 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::path::Id;
 use super::scope::{Edit, Read};
 use crate::services::Services;
 use app::model::{RuleForm, RuleView};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -74,11 +75,7 @@ async fn list(State(s): State<Services>, _: Read) -> Result<Json<serde_json::Val
     Ok(Json(json!({ "rules": s.list_rules().await? })))
 }
 
-async fn show(
-    State(s): State<Services>,
-    _: Read,
-    Path(id): Path<i64>,
-) -> Result<Json<RuleView>, ApiError> {
+async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<RuleView>, ApiError> {
     Ok(Json(s.rule(id).await?))
 }
 
@@ -98,7 +95,7 @@ async fn create(
 async fn update(
     State(s): State<Services>,
     _: Edit,
-    Path(id): Path<i64>,
+    Id(id): Id,
     ApiJson(input): ApiJson<RuleInput>,
 ) -> Result<Json<RuleView>, ApiError> {
     let current = s.rule(id).await?;
@@ -108,11 +105,7 @@ async fn update(
     ))
 }
 
-async fn remove(
-    State(s): State<Services>,
-    _: Edit,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
+async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.delete_rule(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
