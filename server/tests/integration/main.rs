@@ -12,6 +12,7 @@ mod destinations;
 mod destinations_api;
 mod events_api;
 mod health;
+mod outbound_proxy;
 mod pipeline;
 mod processes;
 mod receivers;
