@@ -8,7 +8,7 @@ use crate::http::sessions::AnyStore;
 use crate::http::{api, csrf, guard, health, metrics, pages};
 use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
-use crate::store::{Db, StoreError};
+use crate::store::{self, Db, DbTarget, StoreError};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
@@ -55,6 +55,15 @@ fn site_root() -> String {
 
 /// Opens and migrates the database the configuration names.
 pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    if let DbTarget::Sqlite(options) = &config.database {
+        for file in store::files::narrow_existing(options)? {
+            tracing::warn!(
+                path = %file.path.display(),
+                was = format!("{:o}", file.was),
+                "the database file was readable by others: narrowed to 0600"
+            );
+        }
+    }
     let db = Db::connect(&config.database).await?;
     db.migrate().await?;
     Ok(db)

@@ -11,6 +11,7 @@ mod cli;
 mod destinations;
 mod destinations_api;
 mod events_api;
+mod file_modes;
 mod health;
 mod outbound_proxy;
 mod pipeline;
