@@ -4,6 +4,7 @@ use crate::configuration::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::engine::{Engine, EngineSettings, Queue, RetryPolicy};
 use crate::delivery::HttpSender;
+use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::sessions::AnyStore;
 use crate::http::{api, csrf, guard, health, metrics, pages};
 use crate::secret_key::{self, SecretKeyError};
@@ -202,6 +203,10 @@ fn build_router(
         .nest_service("/pkg", ServeDir::new(format!("{root}/pkg")))
         .nest("/api/v1", api::router(services))
         .merge(pages)
+        .layer(from_fn_with_state(
+            SecurityHeaders::for_public_url(public_url),
+            security_headers::add_security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -17,4 +17,5 @@ mod outbound_proxy;
 mod pipeline;
 mod processes;
 mod receivers;
+mod security_headers;
 mod users;
