@@ -4,6 +4,7 @@ use crate::configuration::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::engine::{Engine, EngineSettings, Queue, RetryPolicy};
 use crate::delivery::HttpSender;
+use crate::http::metrics::MetricsState;
 use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::sessions::AnyStore;
 use crate::http::{api, csrf, guard, health, metrics, pages};
@@ -119,7 +120,11 @@ impl Application {
         let services = services(&config, db.clone(), public_url.clone())?;
         let store = AnyStore::open(&db).await?;
         store.spawn_cleanup();
-        let router = build_router(&public_url, services.clone(), &store, addr);
+        let metrics = MetricsState {
+            services: services.clone(),
+            token: config.metrics_token.clone(),
+        };
+        let router = build_router(&public_url, services.clone(), metrics, &store, addr);
         Ok(Application {
             listener,
             router,
@@ -173,6 +178,7 @@ impl Application {
 fn build_router(
     public_url: &Url,
     services: Services,
+    metrics: MetricsState,
     store: &AnyStore,
     addr: SocketAddr,
 ) -> Router {
@@ -196,10 +202,7 @@ fn build_router(
             "/healthz",
             get(health::healthz).with_state(services.clone()),
         )
-        .route(
-            "/metrics",
-            get(metrics::metrics).with_state(services.clone()),
-        )
+        .route("/metrics", get(metrics::metrics).with_state(metrics))
         .nest_service("/pkg", ServeDir::new(format!("{root}/pkg")))
         .nest("/api/v1", api::router(services))
         .merge(pages)
