@@ -56,6 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         extra_ca_certs: Some(ca.display().to_string()),
         delivery_lease: "60s".into(),
         max_in_flight_per_destination: "8".into(),
+        metrics_token: None,
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());

@@ -100,6 +100,15 @@ pub struct Settings {
     /// PEM file of extra trusted root certificates for webhook endpoints
     #[arg(long, env = "ALERTWIRE_EXTRA_CA_CERTS", global = true)]
     pub extra_ca_certs: Option<String>,
+
+    /// When set, GET /metrics needs `Authorization: Bearer <token>` [default: none, /metrics is open]
+    #[arg(
+        long,
+        env = "ALERTWIRE_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! naming the setting at fault.
 
 use crate::cli::Settings;
+use crate::http::metrics::MetricsToken;
 use crate::store::DbTarget;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -21,6 +22,8 @@ pub struct Config {
     pub extra_ca_certs: Option<PathBuf>,
     pub delivery_lease: Duration,
     pub max_in_flight_per_destination: i64,
+    /// `None`: `/metrics` needs no token.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// Leases are short so a crashed process's work is picked up within a minute.
@@ -90,6 +93,12 @@ impl Config {
                     "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
                 )("must be a whole number from 1 to 1000".into())
             })?;
+        let metrics_token = s
+            .metrics_token
+            .as_deref()
+            .map(MetricsToken::parse)
+            .transpose()
+            .map_err(bad("--metrics-token", "ALERTWIRE_METRICS_TOKEN"))?;
         Ok(Config {
             database,
             listen,
@@ -101,6 +110,7 @@ impl Config {
             extra_ca_certs,
             delivery_lease,
             max_in_flight_per_destination,
+            metrics_token,
         })
     }
 

@@ -1,5 +1,6 @@
 //! The key that encrypts secrets at rest. Created on first start, readable by
-//! the owner only; without it the database alone does not reveal secrets.
+//! the owner only (the file 0600, a directory created for it 0700); without it
+//! the database alone does not reveal secrets.
 
 use rand::RngCore;
 use std::io::Write;
@@ -52,7 +53,7 @@ fn parse(text: &str) -> Option<SecretKey> {
 
 fn create(path: &Path) -> std::io::Result<SecretKey> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
     }
     let mut key = [0u8; KEY_BYTES];
     rand::thread_rng().fill_bytes(&mut key);
@@ -65,6 +66,21 @@ fn create(path: &Path) -> std::io::Result<SecretKey> {
     file.sync_all()?;
     tracing::info!(path = %path.display(), "created a new secret key");
     Ok(SecretKey(key))
+}
+
+/// Directories created here are 0700; an existing one is the operator's choice.
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
 }
 
 #[cfg(test)]
@@ -83,6 +99,11 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+            let dir_mode = std::fs::metadata(dir.join("nested"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(dir_mode & 0o777, 0o700);
         }
         std::fs::write(&path, "not hex").unwrap();
         assert!(matches!(

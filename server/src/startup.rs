@@ -4,11 +4,13 @@ use crate::configuration::Config;
 use crate::crypto::SecretBox;
 use crate::delivery::engine::{Engine, EngineSettings, Queue, RetryPolicy};
 use crate::delivery::HttpSender;
+use crate::http::metrics::MetricsState;
+use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::sessions::AnyStore;
 use crate::http::{api, csrf, guard, health, metrics, pages};
 use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
-use crate::store::{Db, StoreError};
+use crate::store::{self, Db, DbTarget, StoreError};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
@@ -55,6 +57,15 @@ fn site_root() -> String {
 
 /// Opens and migrates the database the configuration names.
 pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
+    if let DbTarget::Sqlite(options) = &config.database {
+        for file in store::files::narrow_existing(options)? {
+            tracing::warn!(
+                path = %file.path.display(),
+                was = format!("{:o}", file.was),
+                "the database file was readable by others: narrowed to 0600"
+            );
+        }
+    }
     let db = Db::connect(&config.database).await?;
     db.migrate().await?;
     Ok(db)
@@ -109,7 +120,11 @@ impl Application {
         let services = services(&config, db.clone(), public_url.clone())?;
         let store = AnyStore::open(&db).await?;
         store.spawn_cleanup();
-        let router = build_router(&public_url, services.clone(), &store, addr);
+        let metrics = MetricsState {
+            services: services.clone(),
+            token: config.metrics_token.clone(),
+        };
+        let router = build_router(&public_url, services.clone(), metrics, &store, addr);
         Ok(Application {
             listener,
             router,
@@ -167,6 +182,7 @@ impl Application {
 fn build_router(
     public_url: &Url,
     services: Services,
+    metrics: MetricsState,
     store: &AnyStore,
     addr: SocketAddr,
 ) -> Router {
@@ -190,13 +206,14 @@ fn build_router(
             "/healthz",
             get(health::healthz).with_state(services.clone()),
         )
-        .route(
-            "/metrics",
-            get(metrics::metrics).with_state(services.clone()),
-        )
+        .route("/metrics", get(metrics::metrics).with_state(metrics))
         .nest_service("/pkg", ServeDir::new(format!("{root}/pkg")))
         .nest("/api/v1", api::router(services))
         .merge(pages)
+        .layer(from_fn_with_state(
+            SecurityHeaders::for_public_url(public_url),
+            security_headers::add_security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

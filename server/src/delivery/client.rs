@@ -1,6 +1,7 @@
 //! The one HTTP client every webhook goes through: HTTPS only, certificates
-//! always verified, redirects never followed, the address guard on every
-//! connection, bounded time and bounded response reading.
+//! always verified, redirects never followed, no proxy from the environment,
+//! the address guard on every connection, bounded time and bounded response
+//! reading.
 
 use super::resolver::{GuardedResolver, ResolveError};
 use crate::domain::address_guard;
@@ -119,6 +120,9 @@ impl HttpSender {
     ) -> Result<Self, ClientError> {
         let allowed = Arc::new(allowed);
         let mut builder = Client::builder()
+            // HTTPS_PROXY and friends are ignored: through a proxy the guarded
+            // resolver never sees the target's name, and the proxy reaches it instead.
+            .no_proxy()
             .https_only(true)
             .redirect(Policy::none())
             .timeout(timeout)

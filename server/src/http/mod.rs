@@ -6,4 +6,5 @@ pub mod guard;
 pub mod health;
 pub mod metrics;
 pub mod pages;
+pub mod security_headers;
 pub mod sessions;

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod auth_attempts;
 pub mod deliveries;
 pub mod destinations;
+pub mod files;
 pub mod rules;
 pub mod users;
 
@@ -25,6 +26,11 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not create the database directory {path}: {source}")]
     Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not make the database file {path} private: {source}")]
+    File {
         path: String,
         source: std::io::Error,
     },
@@ -105,7 +111,7 @@ impl Db {
     pub async fn connect(target: &DbTarget) -> StoreResult<Self> {
         match target {
             DbTarget::Sqlite(options) => {
-                create_parent_dir(options)?;
+                files::create_private(options)?;
                 let options = options
                     .clone()
                     .create_if_missing(true)
@@ -167,19 +173,6 @@ impl Db {
 
     pub async fn close(&self) {
         on_db!(self, pool => pool.close().await)
-    }
-}
-
-fn create_parent_dir(options: &SqliteConnectOptions) -> StoreResult<()> {
-    let path = options.get_filename();
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && path.as_os_str() != ":memory:" => {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
-                path: dir.display().to_string(),
-                source,
-            })
-        }
-        _ => Ok(()),
     }
 }
 

@@ -59,6 +59,8 @@ fn help_documents_every_setting_and_command() {
         "ALERTWIRE_DELIVERY_LEASE",
         "--max-in-flight-per-destination",
         "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
+        "--metrics-token",
+        "ALERTWIRE_METRICS_TOKEN",
         "serve",
         "migrate",
         "create-user",
@@ -71,7 +73,7 @@ fn help_documents_every_setting_and_command() {
 #[test]
 fn invalid_settings_stop_the_server_with_one_line_naming_them() {
     let dir = temp_dir("invalid");
-    let cases: [(&str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str); 11] = [
         ("DATABASE_URL", "mysql://nope", "DATABASE_URL"),
         (
             "ALERTWIRE_RETRY_SCHEDULE",
@@ -106,6 +108,9 @@ fn invalid_settings_stop_the_server_with_one_line_naming_them() {
             "0",
             "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
         ),
+        // Set but empty: a typo would otherwise leave /metrics open.
+        ("ALERTWIRE_METRICS_TOKEN", "", "--metrics-token"),
+        ("ALERTWIRE_METRICS_TOKEN", "  ", "ALERTWIRE_METRICS_TOKEN"),
     ];
     for (key, value, named) in cases {
         let out = server(&dir)

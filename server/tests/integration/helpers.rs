@@ -154,6 +154,7 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         extra_ca_certs: None,
         delivery_lease: "60s".into(),
         max_in_flight_per_destination: "8".into(),
+        metrics_token: None,
     }
 }
 

@@ -17,19 +17,19 @@ use tokio::process::{Child, Command};
 pub struct Site {
     dir: PathBuf,
     database_url: String,
-    ca: Trusted,
+    pub(crate) ca: Trusted,
     key: String,
     pg_database: Option<String>,
 }
 
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Site {
     /// `None` only when Postgres is unreachable outside CI (the test is skipped).
-    async fn new(engine: Engine) -> Option<Site> {
+    pub(crate) async fn new(engine: Engine) -> Option<Site> {
         let name = unique_name();
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&dir).unwrap();
@@ -81,8 +81,14 @@ impl Site {
 
     /// Starts `server serve` and waits for its "listening on" line.
     async fn start(&self) -> Process {
-        let mut child = self
-            .command()
+        self.start_with_env(&[]).await
+    }
+
+    /// Like `start`, with more environment variables set for the process.
+    pub(crate) async fn start_with_env(&self, env: &[(&str, &str)]) -> Process {
+        let mut command = self.command();
+        command.envs(env.iter().copied());
+        let mut child = command
             .arg("serve")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -101,7 +107,7 @@ impl Site {
         Process { child, base }
     }
 
-    async fn api(
+    pub(crate) async fn api(
         &self,
         base: &str,
         method: reqwest::Method,

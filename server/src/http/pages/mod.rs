@@ -4,6 +4,7 @@ mod backend;
 mod flash;
 
 use super::api::error::{status_of, with_retry_after};
+use super::security_headers::provide_page_nonce;
 use crate::services::Services;
 use app::backend::SharedBackend;
 use app::error::AppError;
@@ -23,15 +24,21 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(services: Services, options: LeptosOptions) -> Router {
     let backend: SharedBackend = Arc::new(PageBackend::new(services));
-    let context = move || provide_context(backend.clone());
+    let context = move || {
+        provide_page_nonce();
+        provide_context(backend.clone());
+    };
     let routes = generate_route_list(app::App);
     // `leptos_routes_with_context` also mounts every server function, with the same context.
     Router::new()
-        .leptos_routes_with_context(&options, routes, context, {
+        .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context,
+            app::shell,
+        ))
         .with_state(options)
         .layer(from_fn(server_fn_status))
 }
