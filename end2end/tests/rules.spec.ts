@@ -17,6 +17,8 @@ test('a rule made in the UI turns a posted event into a delivered alert', async 
   await page.goto('/settings/api-keys');
   await hydrated(page);
   await page.getByLabel('Name').fill('Rules e2e');
+  // This key also makes destinations: the proposed role, ingest, would only post events.
+  await page.getByLabel('Role').selectOption('admin');
   await page.getByRole('button', { name: 'Create API key' }).click();
   const secret = page.locator('#new-api-key');
   await expect(secret).toHaveText(/^aw_/);

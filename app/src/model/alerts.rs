@@ -144,6 +144,39 @@ pub struct AlertView {
     pub deliveries: Vec<DeliveryBrief>,
 }
 
+/// How an alert's deliveries stand together: the documentation's "marked as
+/// failed delivery" is `failed` (every one failed) or `partly_failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertDeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+    PartlyFailed,
+}
+
+impl AlertView {
+    /// Pending while any delivery is; with none (no destination was enabled), delivered.
+    pub fn delivery_status(&self) -> AlertDeliveryStatus {
+        let count = |status| {
+            self.deliveries
+                .iter()
+                .filter(|d| d.status == status)
+                .count()
+        };
+        let failed = count(DeliveryStatus::Failed);
+        if count(DeliveryStatus::Pending) > 0 {
+            AlertDeliveryStatus::Pending
+        } else if failed == 0 {
+            AlertDeliveryStatus::Delivered
+        } else if failed == self.deliveries.len() {
+            AlertDeliveryStatus::Failed
+        } else {
+            AlertDeliveryStatus::PartlyFailed
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryBrief {
     pub id: i64,

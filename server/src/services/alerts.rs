@@ -8,7 +8,7 @@ use crate::domain::event::ValidEvent;
 use crate::store::alerts::{self as rows, AlertRow, IngestTimes, NewAlert, NewEvent, Stored};
 use app::error::AppError;
 use app::format::rfc3339;
-use app::model::{AlertView, DeliveryBrief, ALERTS_PER_PAGE};
+use app::model::{AlertView, DeliveryBrief};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -142,15 +142,17 @@ impl Services {
         })
     }
 
-    /// Newest alerts first, with their deliveries' states; `before` is a cursor.
+    /// Newest alerts first, with their deliveries' states: `limit` of them
+    /// older than the cursor `before`, and the cursor of the next page.
     pub async fn recent_alerts(
         &self,
         before: Option<i64>,
+        limit: i64,
     ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
-        let rows = rows::recent(self.db(), before, ALERTS_PER_PAGE)
+        let rows = rows::recent(self.db(), before, limit)
             .await
             .map_err(internal)?;
-        let next = (rows.len() as i64 == ALERTS_PER_PAGE)
+        let next = (rows.len() as i64 == limit)
             .then(|| rows.last().map(|r| r.id))
             .flatten();
         Ok((self.with_deliveries(rows).await?, next))

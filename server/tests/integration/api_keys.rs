@@ -55,16 +55,7 @@ async fn api_keys_are_shown_once_and_can_be_revoked(app: &TestApp) {
     );
 
     // Only a hash is stored.
-    let (hash,): (String,) = match app.services.db() {
-        server::store::Db::Sqlite(p, _) => sqlx::query_as("SELECT key_hash FROM api_keys")
-            .fetch_one(p)
-            .await
-            .unwrap(),
-        server::store::Db::Postgres(p) => sqlx::query_as("SELECT key_hash FROM api_keys")
-            .fetch_one(p)
-            .await
-            .unwrap(),
-    };
+    let hash = app.texts("SELECT key_hash FROM api_keys").await.remove(0);
     assert_ne!(hash, created.secret);
     assert!(!hash.contains(&created.secret[3..]));
 

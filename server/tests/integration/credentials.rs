@@ -210,20 +210,11 @@ async fn secret_headers_are_sealed_write_only_and_masked(env: &Env) {
         ])
     );
     // Sealed at rest.
-    let column = match env.app.services.db() {
-        server::store::Db::Sqlite(p, _) => {
-            sqlx::query_scalar::<_, String>("SELECT headers FROM destinations")
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-        server::store::Db::Postgres(p) => {
-            sqlx::query_scalar::<_, String>("SELECT headers FROM destinations")
-                .fetch_one(p)
-                .await
-                .unwrap()
-        }
-    };
+    let column = env
+        .app
+        .texts("SELECT headers FROM destinations")
+        .await
+        .remove(0);
     assert!(
         !column.contains("hush-123") && !column.contains("cookie-456"),
         "{column}"

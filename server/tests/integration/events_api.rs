@@ -13,7 +13,7 @@ crate::on_both_engines!(with crate::pipeline::Pipeline::new;
 );
 
 async fn nothing_stored(p: &Pipeline) {
-    let (alerts, _) = p.env.app.services.recent_alerts(None).await.unwrap();
+    let (alerts, _) = p.env.app.services.recent_alerts(None, 50).await.unwrap();
     assert!(alerts.is_empty(), "no alert was created: {alerts:?}");
     let page = p
         .env

@@ -209,6 +209,28 @@ impl TestApp {
             .expect("client")
     }
 
+    /// The first column of every row `sql` returns, as text: for checks of what is stored.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        match self.services.db() {
+            server::store::Db::Sqlite(p, _) => sqlx::query_scalar(sql).fetch_all(p).await,
+            server::store::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await,
+        }
+        .expect("query")
+    }
+
+    /// Runs a statement with one text parameter, as rows from before a change would be written.
+    pub async fn exec(&self, sql: &str, param: &str) {
+        match self.services.db() {
+            server::store::Db::Sqlite(p, _) => {
+                sqlx::query(sql).bind(param).execute(p).await.map(drop)
+            }
+            server::store::Db::Postgres(p) => {
+                sqlx::query(sql).bind(param).execute(p).await.map(drop)
+            }
+        }
+        .expect("statement")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -202,14 +202,7 @@ async fn keys_made_before_roles_are_admins(app: &TestApp) {
         hex::encode(sha2::Sha256::digest(secret.as_bytes()))
     };
     let sql = "INSERT INTO api_keys (name, prefix, key_hash, created_at) VALUES ('old', 'aw_legacyk', $1, 0)";
-    match app.services.db() {
-        server::store::Db::Sqlite(p, _) => {
-            sqlx::query(sql).bind(&hash).execute(p).await.unwrap();
-        }
-        server::store::Db::Postgres(p) => {
-            sqlx::query(sql).bind(&hash).execute(p).await.unwrap();
-        }
-    }
+    app.exec(sql, &hash).await;
     let keys = app.services.list_api_keys().await.unwrap();
     assert_eq!(keys[0].role, KeyRole::Admin);
     let r = reqwest::Client::new()

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod accounts;
+mod alerts_api;
 mod api_errors;
 mod api_keys;
 mod cli;

@@ -212,7 +212,7 @@ async fn an_event_becomes_a_signed_delivery(p: &Pipeline) {
     assert_eq!(other.json::<Value>().await.unwrap()["alerts"], json!([]));
 
     // The alert list shows the alert and its delivery's state.
-    let (alerts, _) = p.env.app.services.recent_alerts(None).await.unwrap();
+    let (alerts, _) = p.env.app.services.recent_alerts(None, 50).await.unwrap();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].id, alert_id);
     assert_eq!(alerts[0].deliveries[0].status.as_str(), "delivered");

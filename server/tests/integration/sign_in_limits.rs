@@ -117,10 +117,7 @@ async fn overlong_emails_are_refused_before_any_work_and_emails_are_not_stored(a
     let r = sign_in(app, "someone@example.com", "whatever it is").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let sql = "SELECT subject FROM auth_attempts ORDER BY id";
-    let subjects: Vec<String> = match app.services.db() {
-        server::store::Db::Sqlite(p, _) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-        server::store::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-    };
+    let subjects = app.texts(sql).await;
     assert_eq!(
         subjects.len(),
         2,

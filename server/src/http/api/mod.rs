@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1` (API keys, JSON).
 
+mod alerts;
 mod auth;
 mod deliveries;
 mod destinations;
@@ -19,6 +20,7 @@ use error::ApiError;
 
 pub fn router(services: Services) -> Router {
     Router::new()
+        .merge(alerts::routes())
         .merge(destinations::routes())
         .merge(events::routes())
         .merge(rules::routes())

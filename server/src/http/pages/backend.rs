@@ -13,7 +13,7 @@ use app::model::{
     AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
     DeliveryView, DestinationFlash, DestinationList, DestinationOutcome, DestinationPageData,
     DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
-    UserView,
+    UserView, ALERTS_PER_PAGE,
 };
 use std::net::IpAddr;
 use tower_sessions::Session;
@@ -282,7 +282,7 @@ impl Backend for PageBackend {
         &self,
         before: Option<i64>,
     ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
-        self.services.recent_alerts(before).await
+        self.services.recent_alerts(before, ALERTS_PER_PAGE).await
     }
 
     async fn alert(&self, public_id: &str) -> Result<AlertView, AppError> {
