@@ -124,7 +124,9 @@ fn narrow(_file: &Path) -> std::io::Result<Option<u32>> {
     Ok(None)
 }
 
-#[cfg(all(test, unix))]
+// Two attributes: clippy allows unwrap only under a plain `cfg(test)`.
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
