@@ -18,5 +18,6 @@ mod outbound_proxy;
 mod pipeline;
 mod processes;
 mod receivers;
+mod rotation_grace;
 mod security_headers;
 mod users;
