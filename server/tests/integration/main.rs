@@ -13,6 +13,7 @@ mod destinations_api;
 mod events_api;
 mod file_modes;
 mod health;
+mod loopback_names;
 mod metrics_token;
 mod outbound_proxy;
 mod pipeline;
