@@ -124,7 +124,8 @@ fn narrow(_file: &Path) -> std::io::Result<Option<u32>> {
     Ok(None)
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
