@@ -151,11 +151,17 @@ impl HttpSender {
     /// Sends one request; every failure becomes part of the `Attempt`.
     pub async fn send(&self, request: OutgoingRequest) -> Attempt {
         let started = Instant::now();
-        // IP-literal hosts never reach the resolver: check them here.
-        if let Some(ip) = literal_ip(&request.url) {
-            if let Err(blocked) = address_guard::check(ip, &self.allowed) {
-                return Attempt::failed(started, ErrorKind::BlockedAddress, blocked.to_string());
+        // IP-literal hosts never reach the resolver, and loopback names may
+        // not resolve at all (saved before they were refused): check them here.
+        let blocked = match literal_ip(&request.url) {
+            Some(ip) => address_guard::check(ip, &self.allowed).map_err(|b| b.to_string()),
+            None => {
+                address_guard::check_name(request.url.host_str().unwrap_or_default(), &self.allowed)
+                    .map_err(|b| b.to_string())
             }
+        };
+        if let Err(message) = blocked {
+            return Attempt::failed(started, ErrorKind::BlockedAddress, message);
         }
         let mut builder = self.client.post(request.url.clone()).body(request.body);
         for (name, value) in &request.headers {
@@ -325,4 +331,30 @@ fn find<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<
         current = e.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(url: &str) -> OutgoingRequest {
+        OutgoingRequest {
+            url: Url::parse(url).unwrap(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A destination saved before loopback names were refused at save still
+    /// gets "blocked address", not "does not resolve", and nothing is sent.
+    #[tokio::test]
+    async fn loopback_names_are_blocked_before_resolving() {
+        let sender = HttpSender::new(Duration::from_secs(2), Vec::new(), None).unwrap();
+        for url in ["https://foo.localhost:9/", "https://localhost.:9/"] {
+            let attempt = sender.send(request(url)).await;
+            let error = attempt.error.unwrap();
+            assert_eq!(error.kind, ErrorKind::BlockedAddress, "{url}");
+            assert!(error.message.contains("loopback"), "{}", error.message);
+        }
+    }
 }

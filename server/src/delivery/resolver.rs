@@ -65,3 +65,24 @@ pub async fn lookup(host: &str, allowed: &[(IpAddr, u8)]) -> Result<Vec<SocketAd
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The connection-time half of the guard, on a name: every address
+    /// `localhost` resolves to is loopback, so nothing is left to connect to.
+    #[tokio::test]
+    async fn a_name_that_resolves_to_loopback_is_blocked() {
+        let refused = lookup("localhost", &[]).await;
+        assert!(
+            matches!(refused, Err(ResolveError::Blocked(_))),
+            "{refused:?}"
+        );
+        let loopback = [
+            ("127.0.0.0".parse().unwrap(), 8),
+            ("::1".parse().unwrap(), 128),
+        ];
+        assert!(!lookup("localhost", &loopback).await.unwrap().is_empty());
+    }
+}

@@ -127,6 +127,10 @@ const NAT64: Ipv6Addr = Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0);
 const SIX_TO_FOUR: Ipv6Addr = Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0);
 const GLOBAL_UNICAST: Ipv6Addr = Ipv6Addr::new(0x2000, 0, 0, 0, 0, 0, 0, 0);
 
+/// The end of every refusal, for addresses and names alike.
+const PUBLIC_ONLY: &str = "Alertwire only sends to public addresses \
+     (an operator can allow it with ALERTWIRE_ALLOWED_TARGETS)";
+
 /// An address Alertwire refuses to send to, with the reason shown to users.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockedAddress {
@@ -136,16 +140,67 @@ pub struct BlockedAddress {
 
 impl fmt::Display for BlockedAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} is {}; Alertwire only sends to public addresses \
-             (an operator can allow it with ALERTWIRE_ALLOWED_TARGETS)",
-            self.ip, self.reason
-        )
+        write!(f, "{} is {}; {PUBLIC_ONLY}", self.ip, self.reason)
     }
 }
 
 impl std::error::Error for BlockedAddress {}
+
+/// A host name that always means this machine, refused like a loopback address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedName {
+    pub host: String,
+}
+
+impl fmt::Display for BlockedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} is a name for {LOOPBACK}; {PUBLIC_ONLY}", self.host)
+    }
+}
+
+impl std::error::Error for BlockedName {}
+
+/// Names that distributions map to a loopback address in `/etc/hosts`.
+const LOOPBACK_HOST_NAMES: &[&str] = &[
+    "localhost.localdomain",
+    "localhost4",
+    "localhost4.localdomain4",
+    "localhost6",
+    "localhost6.localdomain6",
+    "ip6-localhost",
+    "ip6-loopback",
+];
+
+/// Whether `host` (a DNS name from a URL) means this machine: `localhost`
+/// and every name under it (RFC 6761), with or without trailing dots, and
+/// the loopback names of `/etc/hosts`. Such names may not resolve at all
+/// (`foo.localhost`, `localhost.`), so the resolved-address check alone
+/// cannot be relied on to refuse them.
+#[must_use]
+pub fn is_loopback_name(host: &str) -> bool {
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || LOOPBACK_HOST_NAMES.contains(&name.as_str())
+}
+
+/// Refuses a loopback name unless the operator allows loopback
+/// (`127.0.0.0/8` or `::1` in `allowed`).
+///
+/// # Errors
+///
+/// [`BlockedName`] if `host` is a loopback name and loopback is not allowed.
+#[must_use = "an unchecked result lets the request through"]
+pub fn check_name(host: &str, allowed: &[(IpAddr, u8)]) -> Result<(), BlockedName> {
+    let loopback_allowed = check(Ipv4Addr::LOCALHOST.into(), allowed).is_ok()
+        || check(Ipv6Addr::LOCALHOST.into(), allowed).is_ok();
+    if loopback_allowed || !is_loopback_name(host) {
+        return Ok(());
+    }
+    Err(BlockedName {
+        host: host.to_owned(),
+    })
+}
 
 /// Refuses `ip` unless it is public or inside one of the `allowed`
 /// (network address, prefix length) pairs.
@@ -596,6 +651,57 @@ mod tests {
     fn non_public_reason_is_none_for_public_addresses() {
         assert_eq!(non_public_reason(ip("8.8.8.8")), None);
         assert_eq!(non_public_reason(ip("::ffff:1.1.1.1")), None);
+    }
+
+    #[test]
+    fn every_loopback_name_form_is_a_loopback_name() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "LocalHost",
+            "localhost.",
+            "localhost..",
+            "foo.localhost",
+            "foo.localhost.",
+            "a.b.c.localhost",
+            "FOO.LOCALHOST",
+            "localhost.localdomain",
+            "localhost.localdomain.",
+            "localhost6",
+            "localhost6.localdomain6",
+            "ip6-localhost",
+            "ip6-loopback",
+        ] {
+            assert!(is_loopback_name(host), "{host}");
+            let refused = check_name(host, &[]).unwrap_err().to_string();
+            assert!(refused.contains("loopback"), "{refused}");
+            assert!(
+                refused.contains("only sends to public addresses"),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_that_only_look_like_localhost_pass() {
+        for host in [
+            "example.com",
+            "localhost.example.com",
+            "mylocalhost",
+            "localhostx",
+            "notlocalhost.com",
+            "localhost-api.example.com",
+        ] {
+            assert!(!is_loopback_name(host), "{host}");
+            assert_eq!(check_name(host, &[]), Ok(()), "{host}");
+        }
+    }
+
+    #[test]
+    fn allowing_loopback_allows_loopback_names() {
+        assert_eq!(check_name("foo.localhost", &[net("127.0.0.0", 8)]), Ok(()));
+        assert_eq!(check_name("localhost.", &[net("::1", 128)]), Ok(()));
+        assert!(check_name("localhost", &[net("10.0.0.0", 8)]).is_err());
     }
 
     #[test]

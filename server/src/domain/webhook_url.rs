@@ -36,7 +36,9 @@ impl WebhookUrl {
             None if url.host_str().is_none_or(str::is_empty) => {
                 return Err("Enter a full URL, like https://example.com/alerts".into())
             }
-            None => {}
+            // A name for this machine may not resolve (foo.localhost), so refuse it by name.
+            None => address_guard::check_name(url.host_str().unwrap_or_default(), allowed)
+                .map_err(|b| b.to_string())?,
         }
         Ok(WebhookUrl(url))
     }
@@ -144,6 +146,40 @@ mod tests {
                 "{url}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_every_loopback_name() {
+        for url in [
+            "https://localhost/",
+            "https://LOCALHOST/",
+            "https://localhost./",
+            "https://foo.localhost/",
+            "https://foo.localhost./hook",
+            "https://a.b.localhost:8443/",
+            "https://localhost.localdomain/",
+            "https://ip6-localhost/",
+            "https://%6Cocalhost/",
+            "https://\u{ff4c}\u{ff4f}\u{ff43}\u{ff41}\u{ff4c}\u{ff48}\u{ff4f}\u{ff53}\u{ff54}/",
+        ] {
+            let err = WebhookUrl::parse(url, &[]).unwrap_err();
+            assert!(
+                err.contains("loopback") && err.contains("only sends to public addresses"),
+                "{url}: {err}"
+            );
+        }
+        assert!(ok("https://localhost.example.com/"));
+    }
+
+    #[test]
+    fn allowing_loopback_allows_loopback_names() {
+        let loopback = [("127.0.0.0".parse().unwrap(), 8)];
+        assert!(WebhookUrl::parse("https://localhost:9443/", &loopback).is_ok());
+        assert!(WebhookUrl::parse("https://foo.localhost./", &loopback).is_ok());
+        let v6 = [("::1".parse().unwrap(), 128)];
+        assert!(WebhookUrl::parse("https://localhost/", &v6).is_ok());
+        let private = [("10.0.0.0".parse().unwrap(), 8)];
+        assert!(WebhookUrl::parse("https://localhost/", &private).is_err());
     }
 
     #[test]

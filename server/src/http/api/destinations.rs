@@ -4,6 +4,7 @@ use super::error::ApiError;
 use super::json::ApiJson;
 use super::path::Id;
 use super::scope::{Edit, Read};
+use crate::services::destinations::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 use crate::services::Services;
 use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow};
 use axum::extract::State;
@@ -189,7 +190,21 @@ async fn test(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RotateInput {
-    grace_seconds: Option<u64>,
+    /// Any JSON value, so a negative, fractional, huge or quoted number gets
+    /// the same answer as one over the cap.
+    grace_seconds: Option<serde_json::Value>,
+}
+
+/// `grace_seconds`: a whole number of seconds up to `MAX_GRACE`; absent or null is the default.
+fn grace(input: &RotateInput) -> Result<Duration, ApiError> {
+    match &input.grace_seconds {
+        None | Some(serde_json::Value::Null) => Ok(DEFAULT_GRACE),
+        Some(value) => value
+            .as_u64()
+            .filter(|secs| *secs <= MAX_GRACE.as_secs())
+            .map(Duration::from_secs)
+            .ok_or_else(|| ApiError(grace_out_of_range())),
+    }
 }
 
 async fn rotate(
@@ -209,11 +224,7 @@ async fn rotate(
             ))
         })?
     };
-    let grace = input
-        .grace_seconds
-        .map(Duration::from_secs)
-        .unwrap_or(crate::services::destinations::DEFAULT_GRACE);
-    let rotated = s.rotate_signing_secret(id, grace).await?;
+    let rotated = s.rotate_signing_secret(id, grace(&input)?).await?;
     Ok(Json(
         json!({ "destination": out(rotated.destination), "signing_secret": rotated.signing_secret }),
     ))

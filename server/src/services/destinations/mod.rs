@@ -4,7 +4,7 @@
 mod signing_secret;
 mod test_alert;
 
-pub use signing_secret::DEFAULT_GRACE;
+pub use signing_secret::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 
 use super::{internal, undecryptable, Services};
 use crate::clock::now_ms;

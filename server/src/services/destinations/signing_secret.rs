@@ -13,6 +13,20 @@ use app::model::{CurrentUser, DestinationWithSecret};
 use std::time::Duration;
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// The longest the previous secret may go on signing: past it a rotation
+/// would not retire a leaked secret, and a huge value overflowed the expiry.
+pub const MAX_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The error for a grace period out of range, on every path that takes one.
+pub fn grace_out_of_range() -> AppError {
+    AppError::invalid(
+        "grace_seconds",
+        format!(
+            "grace_seconds must be a whole number of seconds from 0 to {} (7 days)",
+            MAX_GRACE.as_secs()
+        ),
+    )
+}
 
 impl Services {
     /// The signing secret, for an editor or admin who re-entered their password.
@@ -43,19 +57,23 @@ impl Services {
             .map_err(undecryptable)
     }
 
-    /// A new signing secret; the old one still signs `webhook-signature` for `grace`.
+    /// A new signing secret; the old one still signs `webhook-signature` for
+    /// `grace`, at most `MAX_GRACE`.
     pub async fn rotate_signing_secret(
         &self,
         id: i64,
         grace: Duration,
     ) -> Result<DestinationWithSecret, AppError> {
+        if grace > MAX_GRACE {
+            return Err(grace_out_of_range());
+        }
         let row = self.row(id).await?;
         let secret = generate_secret();
         let sealed = self
             .secrets()
             .seal(SIGNING_PURPOSE, &secret)
             .map_err(undecryptable)?;
-        let expires = now_ms() + i64::try_from(grace.as_millis()).unwrap_or(i64::MAX / 2);
+        let expires = now_ms().saturating_add(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX));
         if !rows::rotate_secret(self.db(), id, &sealed, &row.signing_secret, expires)
             .await
             .map_err(internal)?
