@@ -18,10 +18,13 @@ pub struct Narrowed {
     pub was: u32,
 }
 
-/// The database file's path, unless the database lives in memory.
+/// The database file's path, unless the database lives in memory (sqlx names
+/// an in-memory database `file:sqlx-in-memory-N`, a URI rather than a path).
 fn database_path(options: &SqliteConnectOptions) -> Option<&Path> {
     let path = options.get_filename();
-    (path.as_os_str() != ":memory:" && !path.as_os_str().is_empty()).then_some(path)
+    let name = path.to_string_lossy();
+    let in_memory = name.is_empty() || name == ":memory:" || name.starts_with("file:");
+    (!in_memory).then_some(path)
 }
 
 /// Creates the database's directory (0700) and empty file (0600) when they are
@@ -191,5 +194,7 @@ mod tests {
         let options = SqliteConnectOptions::from_str("sqlite::memory:").unwrap();
         create_private(&options).unwrap();
         assert!(narrow_existing(&options).unwrap().is_empty());
+        let name = options.get_filename().to_path_buf();
+        assert!(!name.exists(), "no file named {} was made", name.display());
     }
 }

@@ -8,14 +8,15 @@ use server::receiver::Behaviour;
 
 crate::on_both_engines!(with crate::destinations::Env::new; destinations_over_the_api, api_bad_input_gets_the_error_shape);
 
-struct Api {
+/// An admin key's client for `/api/v1`.
+pub struct Api {
     client: reqwest::Client,
     base: String,
     key: String,
 }
 
 impl Api {
-    async fn new(env: &Env) -> Api {
+    pub async fn new(env: &Env) -> Api {
         let key = env
             .app
             .services
@@ -30,7 +31,7 @@ impl Api {
         }
     }
 
-    async fn send(
+    pub async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -44,6 +45,22 @@ impl Api {
             request = request.json(&body);
         }
         let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Posts a raw body, as an attacker may write any number the JSON grammar allows.
+    pub async fn post_raw(&self, path: &str, body: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path} with {body}: no answer ({e})"));
         let status = response.status();
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))

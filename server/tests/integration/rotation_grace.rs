@@ -3,12 +3,13 @@
 //! overflow). Refused where the value is parsed and again in the service.
 
 use crate::destinations::Env;
+use crate::destinations_api::Api;
 use crate::receivers::{receiver, url};
 use app::error::AppError;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use server::receiver::Behaviour;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 crate::on_both_engines!(with crate::destinations::Env::new;
     huge_grace_periods_are_refused_and_rotate_nothing,
@@ -17,66 +18,18 @@ crate::on_both_engines!(with crate::destinations::Env::new;
 
 const WEEK_SECS: u64 = 7 * 24 * 3600;
 
-fn now_ms() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-}
-
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    key: String,
-}
-
-impl Api {
-    async fn new(env: &Env) -> Api {
-        let key = env
-            .app
-            .services
-            .create_api_key("grace", "admin", None)
-            .await
-            .unwrap()
-            .secret;
-        Api {
-            client: reqwest::Client::new(),
-            base: env.app.url("/api/v1"),
-            key,
-        }
-    }
-
-    /// Posts a raw body, as an attacker may write any number the JSON grammar allows.
-    async fn post(&self, path: &str, body: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.key)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path} with {body}: no answer ({e})"));
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn destination(&self, env: &Env) -> i64 {
-        let rx = receiver(&env.ca.tls, Behaviour::default()).await;
-        let body = json!({"name": "Rotating", "url": url(&rx, "localhost", "/rotate")});
-        let (status, created) = self.post("/destinations", &body.to_string()).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        created["destination"]["id"].as_i64().unwrap()
-    }
+/// A destination to rotate, at a receiver that answers 200.
+async fn destination(api: &Api, env: &Env) -> i64 {
+    let rx = receiver(&env.ca.tls, Behaviour::default()).await;
+    let body = json!({"name": "Rotating", "url": url(&rx, "localhost", "/rotate")});
+    let (status, created) = api.post_raw("/destinations", &body.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["destination"]["id"].as_i64().unwrap()
 }
 
 async fn huge_grace_periods_are_refused_and_rotate_nothing(env: &Env) {
     let api = Api::new(env).await;
-    let id = api.destination(env).await;
+    let id = destination(&api, env).await;
     let path = format!("/destinations/{id}/rotate-secret");
     let max = u64::MAX;
     // i64::MAX milliseconds, in seconds: added to the clock it overflowed.
@@ -91,7 +44,7 @@ async fn huge_grace_periods_are_refused_and_rotate_nothing(env: &Env) {
         "\"60\"".to_owned(),
     ] {
         let body = format!("{{\"grace_seconds\": {grace}}}");
-        let (status, err) = api.post(&path, &body).await;
+        let (status, err) = api.post_raw(&path, &body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {err}");
         assert_eq!(err["error"]["code"], "invalid", "{body}: {err}");
         assert_eq!(err["error"]["field"], "grace_seconds", "{body}: {err}");
@@ -107,11 +60,11 @@ async fn huge_grace_periods_are_refused_and_rotate_nothing(env: &Env) {
     }
 
     // Exactly 7 days is allowed.
-    let before = now_ms();
+    let before = server::clock::now_ms();
     let (status, rotated) = api
-        .post(&path, &format!("{{\"grace_seconds\": {WEEK_SECS}}}"))
+        .post_raw(&path, &format!("{{\"grace_seconds\": {WEEK_SECS}}}"))
         .await;
-    let after = now_ms();
+    let after = server::clock::now_ms();
     assert_eq!(status, StatusCode::OK, "{rotated}");
     let expires = rotated["destination"]["previous_secret_expires_at"]
         .as_i64()
@@ -125,7 +78,7 @@ async fn huge_grace_periods_are_refused_and_rotate_nothing(env: &Env) {
 
 async fn the_service_caps_the_grace_period(env: &Env) {
     let api = Api::new(env).await;
-    let id = api.destination(env).await;
+    let id = destination(&api, env).await;
     for grace in [
         Duration::MAX,
         Duration::from_secs(u64::MAX),
