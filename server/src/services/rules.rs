@@ -64,6 +64,25 @@ impl Services {
         Ok(rows.iter().map(|r| view(r, &targets, &counts)).collect())
     }
 
+    /// Up to `limit` rules after the cursor `after`, by id, and the next cursor.
+    pub async fn rules_after(
+        &self,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<RuleView>, Option<i64>), AppError> {
+        let db = self.db();
+        let rows = rows::after(db, after, limit).await.map_err(internal)?;
+        let targets = rows::targets(db, None).await.map_err(internal)?;
+        let counts = self.alert_counts().await?;
+        let next = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| r.id))
+            .flatten();
+        Ok((
+            rows.iter().map(|r| view(r, &targets, &counts)).collect(),
+            next,
+        ))
+    }
+
     pub async fn rule(&self, id: i64) -> Result<RuleView, AppError> {
         let db = self.db();
         let row = rows::get(db, id)

@@ -48,6 +48,14 @@ pub async fn list(db: &Db) -> StoreResult<Vec<DestinationRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }
 
+/// Up to `limit` live destinations with an id above `after`, by id (the API's cursor pages).
+pub async fn after(db: &Db, after: Option<i64>, limit: i64) -> StoreResult<Vec<DestinationRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM destinations WHERE deleted_at IS NULL AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(after).bind(limit).fetch_all(pool).await)?)
+}
+
 /// One page of live destinations by name, and how many there are in all.
 pub async fn page(db: &Db, limit: i64, offset: i64) -> StoreResult<(Vec<DestinationRow>, i64)> {
     let sql = format!(

@@ -39,6 +39,13 @@ pub async fn list(db: &Db) -> StoreResult<Vec<RuleRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }
 
+/// Up to `limit` rules with an id above `after`, by id (the API's cursor pages).
+pub async fn after(db: &Db, after: Option<i64>, limit: i64) -> StoreResult<Vec<RuleRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM rules WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(after).bind(limit).fetch_all(pool).await)?)
+}
+
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<RuleRow>> {
     let sql = format!("SELECT {COLUMNS} FROM rules WHERE id = $1");
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)

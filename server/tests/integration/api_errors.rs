@@ -4,7 +4,10 @@
 use crate::helpers::{error_json, TestApp};
 use reqwest::{Method, StatusCode};
 
-crate::on_both_engines!(every_api_failure_has_the_error_shape);
+crate::on_both_engines!(
+    every_api_failure_has_the_error_shape,
+    destinations_and_rules_are_listed_in_cursor_pages
+);
 
 async fn every_api_failure_has_the_error_shape(app: &TestApp) {
     let key = app
@@ -93,4 +96,67 @@ async fn every_api_failure_has_the_error_shape(app: &TestApp) {
         raw.contains(r#""auth":{"header":"x-key","type":"api_key"}"#),
         "{raw}"
     );
+}
+
+async fn destinations_and_rules_are_listed_in_cursor_pages(app: &TestApp) {
+    let key = app
+        .services
+        .create_api_key("tests", "admin", None)
+        .await
+        .unwrap()
+        .secret;
+    let api = reqwest::Client::new();
+    let call = |method: Method, path: String, body: Option<serde_json::Value>| {
+        let mut request = api
+            .request(method, app.url(&format!("/api/v1{path}")))
+            .bearer_auth(&key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            let status = r.status();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let mut ids = Vec::new();
+    for name in ["A", "B", "C"] {
+        let body =
+            serde_json::json!({"name": name, "url": format!("https://hooks.example.com/{name}")});
+        let (status, created) = call(Method::POST, "/destinations".into(), Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        ids.push(created["destination"]["id"].as_i64().unwrap());
+    }
+    for name in ["R1", "R2", "R3"] {
+        let body =
+            serde_json::json!({"name": name, "alert_type": "schema", "destination_ids": [ids[0]]});
+        assert_eq!(
+            call(Method::POST, "/rules".into(), Some(body)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    for list in ["/destinations", "/rules"] {
+        let (status, first) = call(Method::GET, format!("{list}?limit=2"), None).await;
+        assert_eq!(status, StatusCode::OK, "{list}: {first}");
+        assert_eq!(first["items"].as_array().unwrap().len(), 2, "{list}");
+        let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+        let (_, rest) = call(Method::GET, format!("{list}?limit=2&cursor={cursor}"), None).await;
+        assert_eq!(rest["items"].as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(rest["next_cursor"], serde_json::Value::Null);
+        let seen: Vec<&serde_json::Value> = first["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(rest["items"].as_array().unwrap())
+            .map(|item| &item["id"])
+            .collect();
+        let mut unique = seen.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), 3, "{list}: every item once, in order");
+        for bad in ["limit=0", "limit=201", "limit=x", "cursor=abc"] {
+            let (status, body) = call(Method::GET, format!("{list}?{bad}"), None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{list}?{bad}");
+            assert_eq!(body["error"]["code"], "invalid");
+        }
+    }
 }

@@ -89,7 +89,8 @@ async fn destinations_over_the_api(env: &Env) {
 
     let (status, list) = api.send(reqwest::Method::GET, "/destinations", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list["destinations"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["next_cursor"], serde_json::Value::Null);
     assert!(
         !list.to_string().contains("ops-secret"),
         "secrets are never returned"

@@ -225,7 +225,7 @@ async fn rules_are_managed_through_the_api(p: &Pipeline) {
         .json()
         .await
         .unwrap();
-    let rule = &list["rules"][0];
+    let rule = &list["items"][0];
     let id = rule["id"].as_i64().unwrap();
     assert_eq!(rule["name"], "Rules rule");
     assert_eq!(rule["asset_pattern"], "production.*");

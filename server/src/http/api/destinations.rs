@@ -2,12 +2,13 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
 use crate::services::destinations::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 use crate::services::Services;
 use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -116,9 +117,14 @@ fn stored_form(d: &DestinationView) -> DestinationForm {
     }
 }
 
-async fn list(State(s): State<Services>, _: Read) -> Result<Json<serde_json::Value>, ApiError> {
-    let all: Vec<DestinationOut> = s.list_destinations().await?.into_iter().map(out).collect();
-    Ok(Json(json!({ "destinations": all })))
+async fn list(
+    State(s): State<Services>,
+    _: Read,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Page<DestinationOut>>, ApiError> {
+    let (after, limit) = q.parse()?;
+    let (items, next) = s.destinations_after(after, limit).await?;
+    Ok(Json(Page::new(items.into_iter().map(out).collect(), next)))
 }
 
 async fn show(

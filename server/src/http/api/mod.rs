@@ -7,6 +7,7 @@ mod destinations;
 pub mod error;
 mod events;
 mod json;
+mod page;
 mod path;
 mod rules;
 mod scope;

@@ -2,17 +2,17 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
 use crate::services::Services;
 use app::model::{RuleForm, RuleView};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
 
 pub fn routes() -> Router<Services> {
     Router::new()
@@ -71,8 +71,14 @@ fn stored_form(rule: &RuleView) -> RuleForm {
     }
 }
 
-async fn list(State(s): State<Services>, _: Read) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(json!({ "rules": s.list_rules().await? })))
+async fn list(
+    State(s): State<Services>,
+    _: Read,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Page<RuleView>>, ApiError> {
+    let (after, limit) = q.parse()?;
+    let (items, next) = s.rules_after(after, limit).await?;
+    Ok(Json(Page::new(items, next)))
 }
 
 async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<RuleView>, ApiError> {

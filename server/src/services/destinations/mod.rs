@@ -83,6 +83,21 @@ impl Services {
             .collect())
     }
 
+    /// Up to `limit` destinations after the cursor `after`, by id, and the next cursor.
+    pub async fn destinations_after(
+        &self,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<DestinationView>, Option<i64>), AppError> {
+        let rows = rows::after(self.db(), after, limit)
+            .await
+            .map_err(internal)?;
+        let next = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| r.id))
+            .flatten();
+        Ok((rows.iter().map(view).collect(), next))
+    }
+
     /// Page `page` (1-based) of the destinations, by name.
     pub async fn destination_list(&self, page: i64) -> Result<DestinationList, AppError> {
         let page = page.max(1);
