@@ -14,6 +14,14 @@ pub fn utc_minute(unix_ms: i64) -> String {
     )
 }
 
+/// `2026-11-30T18:15:06.524Z` (RFC 3339, UTC, milliseconds): how the REST API
+/// writes every time.
+pub fn rfc3339_millis(unix_ms: i64) -> String {
+    let seconds = rfc3339(unix_ms);
+    let millis = unix_ms.rem_euclid(1000);
+    format!("{}.{millis:03}Z", seconds.trim_end_matches('Z'))
+}
+
 /// `2024-01-15T08:00:00Z` (RFC 3339, UTC, whole seconds) from Unix milliseconds.
 pub fn rfc3339(unix_ms: i64) -> String {
     let secs = unix_ms.div_euclid(1000);
@@ -52,6 +60,14 @@ mod tests {
         assert_eq!(utc_minute(1_705_305_600_000), "2024-01-15 08:00 UTC");
         assert_eq!(rfc3339(1_705_305_600_000), "2024-01-15T08:00:00Z");
         assert_eq!(rfc3339(1_705_305_601_999), "2024-01-15T08:00:01Z");
+        assert_eq!(
+            rfc3339_millis(1_705_305_601_999),
+            "2024-01-15T08:00:01.999Z"
+        );
+        assert_eq!(
+            rfc3339_millis(1_705_305_600_005),
+            "2024-01-15T08:00:00.005Z"
+        );
         // A leap day.
         assert_eq!(utc_minute(1_709_210_096_000), "2024-02-29 12:34 UTC");
     }

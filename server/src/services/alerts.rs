@@ -7,7 +7,7 @@ use crate::delivery::payload::{links, random_id, AlertPart, Asset, EventPart, We
 use crate::domain::event::ValidEvent;
 use crate::store::alerts::{self as rows, AlertRow, IngestTimes, NewAlert, NewEvent, Stored};
 use app::error::AppError;
-use app::format::rfc3339;
+use app::format::{rfc3339, rfc3339_millis};
 use app::model::{AlertView, DeliveryBrief};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -38,7 +38,7 @@ fn out(row: AlertRow) -> AlertOut {
         rule_name: row.rule_name,
         alert_type: row.alert_type,
         status: row.status,
-        created_at: rfc3339(row.created_at),
+        created_at: rfc3339_millis(row.created_at),
     }
 }
 

@@ -36,48 +36,6 @@ async fn raw(p: &Pipeline, body: Vec<u8>) -> reqwest::Response {
         .unwrap()
 }
 
-/// Posts `len` bytes over a raw connection: the server may answer 413 and
-/// close before the body is all sent, which an HTTP client reports as a
-/// broken pipe instead of the answer. The body is written on the side and
-/// the answer read whatever becomes of the write.
-async fn oversized(p: &Pipeline, len: usize) -> (StatusCode, Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = p.env.app.base.trim_start_matches("http://").to_owned();
-    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let (mut reader, mut writer) = stream.into_split();
-    let head = format!(
-        "POST /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n",
-        p.key
-    );
-    let sender = tokio::spawn(async move {
-        let _ = writer.write_all(head.as_bytes()).await;
-        let chunk = vec![b' '; 64 * 1024];
-        let mut sent = 0;
-        while sent < len {
-            if writer.write_all(&chunk).await.is_err() {
-                break;
-            }
-            sent += chunk.len();
-        }
-    });
-    let mut answer = Vec::new();
-    let _ = reader.read_to_end(&mut answer).await;
-    sender.abort();
-    let text = String::from_utf8_lossy(&answer);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse::<u16>().ok())
-        .and_then(|code| StatusCode::from_u16(code).ok())
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = text
-        .split_once("\r\n\r\n")
-        .and_then(|(_, body)| serde_json::from_str(body).ok())
-        .unwrap_or(Value::Null);
-    (status, body)
-}
-
 async fn expect_error(
     response: reqwest::Response,
     status: StatusCode,
@@ -156,7 +114,11 @@ async fn bad_events_are_refused_and_create_nothing(p: &Pipeline) {
     .await;
     assert_eq!(body["error"]["code"], "invalid_json");
 
-    let (status, body) = oversized(p, 10 * 1024 * 1024).await;
+    let (status, body) = p
+        .env
+        .app
+        .post_oversized("/api/v1/events", &p.key, 10 * 1024 * 1024)
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["error"]["code"], "too_large");
 

@@ -2,7 +2,8 @@
 
 use reqwest::header::{ACCEPT, ORIGIN, REFERER};
 use reqwest::redirect::Policy;
-use reqwest::{Client, Response};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
 use server::cli::Settings;
 use server::configuration::Config;
 use server::services::Services;
@@ -209,6 +210,46 @@ impl TestApp {
             .expect("client")
     }
 
+    /// Posts `len` bytes of JSON to `path` over a raw connection: the server
+    /// may answer 413 and close before the body is all sent, which an HTTP
+    /// client reports as a broken pipe instead of the answer. The body is
+    /// written on the side and the answer read whatever becomes of the write.
+    pub async fn post_oversized(&self, path: &str, key: &str, len: usize) -> (StatusCode, Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        let stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let (mut reader, mut writer) = stream.into_split();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+        );
+        let sender = tokio::spawn(async move {
+            let _ = writer.write_all(head.as_bytes()).await;
+            let chunk = vec![b' '; 64 * 1024];
+            let mut sent = 0;
+            while sent < len && writer.write_all(&chunk).await.is_ok() {
+                sent += chunk.len();
+            }
+        });
+        let mut answer = Vec::new();
+        let _ = reader.read_to_end(&mut answer).await;
+        sender.abort();
+        let text = String::from_utf8_lossy(&answer);
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse::<u16>().ok())
+            .and_then(|code| StatusCode::from_u16(code).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = text
+            .split_once("\r\n\r\n")
+            .and_then(|(_, body)| serde_json::from_str(body).ok())
+            .unwrap_or(Value::Null);
+        (status, body)
+    }
+
     /// The first column of every row `sql` returns, as text: for checks of what is stored.
     pub async fn texts(&self, sql: &str) -> Vec<String> {
         match self.services.db() {
@@ -330,6 +371,16 @@ impl Drop for TestApp {
             drop_pg_database(name);
         }
     }
+}
+
+/// An API time (RFC 3339) as epoch milliseconds.
+pub fn epoch_ms(value: &serde_json::Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is not an RFC 3339 time"));
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).expect("in range")
 }
 
 pub fn location(response: &Response) -> String {

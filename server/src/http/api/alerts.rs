@@ -3,13 +3,14 @@
 use super::error::ApiError;
 use super::page::{Page, PageQuery};
 use super::scope::Read;
+use super::times::answer;
 use crate::services::Services;
-use app::format::rfc3339;
 use app::model::{AlertDeliveryStatus, AlertView, DeliveryBrief};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use serde_json::Value;
 
 pub fn routes() -> Router<Services> {
     Router::new()
@@ -29,14 +30,15 @@ struct AlertOut {
     change_type: Option<String>,
     qualified_name: String,
     asset_type: String,
-    created_at: String,
+    /// Epoch milliseconds here; RFC 3339 in the answer.
+    created_at: i64,
     deliveries: Vec<DeliveryBrief>,
 }
 
 fn out(alert: AlertView) -> AlertOut {
     AlertOut {
         delivery_status: alert.delivery_status(),
-        created_at: rfc3339(alert.created_at),
+        created_at: alert.created_at,
         id: alert.id,
         rule_name: alert.rule_name,
         alert_type: alert.alert_type,
@@ -53,16 +55,16 @@ async fn list(
     State(s): State<Services>,
     _: Read,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Page<AlertOut>>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let (before, limit) = q.parse()?;
     let (alerts, next) = s.recent_alerts(before, limit).await?;
-    Ok(Json(Page::new(alerts.into_iter().map(out).collect(), next)))
+    answer(&Page::new(alerts.into_iter().map(out).collect(), next))
 }
 
 async fn show(
     State(s): State<Services>,
     _: Read,
     Path(id): Path<String>,
-) -> Result<Json<AlertOut>, ApiError> {
-    Ok(Json(out(s.alert(&id).await?)))
+) -> Result<Json<Value>, ApiError> {
+    answer(&out(s.alert(&id).await?))
 }

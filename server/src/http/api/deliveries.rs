@@ -3,9 +3,10 @@
 use super::error::ApiError;
 use super::path::Id;
 use super::scope::{Manage, Read};
+use super::times::answer;
 use crate::services::Services;
 use app::error::AppError;
-use app::model::{DeliveryDetail, DeliveryFilter, DeliveryPage};
+use app::model::DeliveryFilter;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use serde_json::Value;
 
 pub fn routes() -> Router<Services> {
     Router::new()
@@ -33,7 +35,7 @@ async fn list(
     State(s): State<Services>,
     _: Read,
     Query(q): Query<ListQuery>,
-) -> Result<Json<DeliveryPage>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let destination_id = match q.destination_id.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(text.parse::<i64>().map_err(|_| {
@@ -45,18 +47,18 @@ async fn list(
         destination_id,
         cursor: q.cursor,
     };
-    Ok(Json(s.deliveries(&filter).await?))
+    answer(&s.deliveries(&filter).await?)
 }
 
-async fn show(
-    State(s): State<Services>,
-    _: Read,
-    Id(id): Id,
-) -> Result<Json<DeliveryDetail>, ApiError> {
-    Ok(Json(s.delivery(id).await?))
+async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
+    answer(&s.delivery(id).await?)
 }
 
 async fn redeliver(State(s): State<Services>, _: Manage, Id(id): Id) -> Result<Response, ApiError> {
     let delivery = s.redeliver(id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "delivery": delivery }))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        answer(&json!({ "delivery": delivery }))?,
+    )
+        .into_response())
 }

@@ -5,6 +5,7 @@ use super::json::ApiJson;
 use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
+use super::times::answer;
 use crate::services::destinations::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 use crate::services::Services;
 use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow};
@@ -15,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use serde_json::Value;
 use std::time::Duration;
 
 pub fn routes() -> Router<Services> {
@@ -121,18 +123,14 @@ async fn list(
     State(s): State<Services>,
     _: Read,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Page<DestinationOut>>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let (after, limit) = q.parse()?;
     let (items, next) = s.destinations_after(after, limit).await?;
-    Ok(Json(Page::new(items.into_iter().map(out).collect(), next)))
+    answer(&Page::new(items.into_iter().map(out).collect(), next))
 }
 
-async fn show(
-    State(s): State<Services>,
-    _: Read,
-    Id(id): Id,
-) -> Result<Json<DestinationOut>, ApiError> {
-    Ok(Json(out(s.destination(id).await?)))
+async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
+    answer(&out(s.destination(id).await?))
 }
 
 async fn create(
@@ -151,7 +149,7 @@ async fn create(
         view = s.set_destination_enabled(view.id, false).await?;
     }
     let body = json!({ "destination": out(view), "signing_secret": created.signing_secret });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::CREATED, answer(&body)?).into_response())
 }
 
 async fn update(
@@ -159,7 +157,7 @@ async fn update(
     _: Edit,
     Id(id): Id,
     ApiJson(input): ApiJson<DestinationInput>,
-) -> Result<Json<DestinationOut>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let current = s.destination(id).await?;
     let enabled = input.enabled;
     let changes_settings = input.name.is_some()
@@ -175,7 +173,7 @@ async fn update(
     if let Some(enabled) = enabled {
         view = s.set_destination_enabled(id, enabled).await?;
     }
-    Ok(Json(out(view)))
+    answer(&out(view))
 }
 
 async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
@@ -183,14 +181,10 @@ async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<Status
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn test(
-    State(s): State<Services>,
-    _: Edit,
-    Id(id): Id,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn test(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<Json<Value>, ApiError> {
     let current = s.destination(id).await?;
     let report = s.test_destination(&stored_form(&current), Some(id)).await?;
-    Ok(Json(json!({ "test": report })))
+    answer(&json!({ "test": report }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -218,7 +212,7 @@ async fn rotate(
     _: Edit,
     Id(id): Id,
     body: axum::body::Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     // The body is optional: `{}` or nothing rotates with the default grace period.
     let input: RotateInput = if body.iter().all(u8::is_ascii_whitespace) {
         RotateInput::default()
@@ -231,7 +225,7 @@ async fn rotate(
         })?
     };
     let rotated = s.rotate_signing_secret(id, grace(&input)?).await?;
-    Ok(Json(
-        json!({ "destination": out(rotated.destination), "signing_secret": rotated.signing_secret }),
-    ))
+    answer(
+        &json!({ "destination": out(rotated.destination), "signing_secret": rotated.signing_secret }),
+    )
 }

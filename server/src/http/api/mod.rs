@@ -11,6 +11,7 @@ mod page;
 mod path;
 mod rules;
 mod scope;
+mod times;
 
 use crate::services::Services;
 use axum::http::StatusCode;

@@ -5,6 +5,7 @@ use super::json::ApiJson;
 use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
+use super::times::answer;
 use crate::services::Services;
 use app::model::{RuleForm, RuleView};
 use axum::extract::{Query, State};
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::Value;
 
 pub fn routes() -> Router<Services> {
     Router::new()
@@ -75,14 +77,14 @@ async fn list(
     State(s): State<Services>,
     _: Read,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Page<RuleView>>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let (after, limit) = q.parse()?;
     let (items, next) = s.rules_after(after, limit).await?;
-    Ok(Json(Page::new(items, next)))
+    answer(&Page::new(items, next))
 }
 
-async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<RuleView>, ApiError> {
-    Ok(Json(s.rule(id).await?))
+async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
+    answer(&s.rule(id).await?)
 }
 
 async fn create(
@@ -95,7 +97,7 @@ async fn create(
         ..RuleForm::default()
     };
     let rule = s.save_rule(None, &merge(base, input)).await?;
-    Ok((StatusCode::CREATED, Json(rule)).into_response())
+    Ok((StatusCode::CREATED, answer(&rule)?).into_response())
 }
 
 async fn update(
@@ -103,12 +105,12 @@ async fn update(
     _: Edit,
     Id(id): Id,
     ApiJson(input): ApiJson<RuleInput>,
-) -> Result<Json<RuleView>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let current = s.rule(id).await?;
-    Ok(Json(
-        s.save_rule(Some(id), &merge(stored_form(&current), input))
+    answer(
+        &s.save_rule(Some(id), &merge(stored_form(&current), input))
             .await?,
-    ))
+    )
 }
 
 async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
