@@ -51,7 +51,7 @@ if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json
 fi
 
 # Python packages used by the integration tests' signature checks.
-if [ -f requirements-test.txt ] && ! python3 -c 'import standardwebhooks' >/dev/null 2>&1; then
+if [ -f requirements-test.txt ] && ! python3 -c 'import standardwebhooks, openapi_spec_validator' >/dev/null 2>&1; then
   say "installing Python test packages"
   python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 fi

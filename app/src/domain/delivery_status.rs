@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Stored as this text (the migrations' CHECK constraint) and serialised as it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum DeliveryStatus {
     Pending,
     Delivered,

@@ -21,6 +21,7 @@ pub fn alert_type_label(kind: &str) -> &str {
 
 /// A destination as a rule names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleDestination {
     pub id: i64,
     pub name: String,
@@ -28,6 +29,7 @@ pub struct RuleDestination {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleView {
     pub id: i64,
     pub name: String,
@@ -39,7 +41,9 @@ pub struct RuleView {
     pub enabled: bool,
     /// Alerts this rule raised in the last 24 hours.
     pub alerts_24h: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub updated_at: i64,
 }
 
@@ -66,6 +70,7 @@ pub struct RulesPage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryView {
     pub id: i64,
     /// The alert's public id (`alert_…`).
@@ -78,21 +83,28 @@ pub struct DeliveryView {
     pub msg_id: String,
     pub status: DeliveryStatus,
     pub attempts: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub next_attempt_at: Option<i64>,
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub updated_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttemptView {
     pub number: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub started_at: i64,
     pub duration_ms: i64,
     /// As sent, with authentication values masked.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub request_headers: Vec<(String, String)>,
     pub response_status: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub response_headers: Vec<(String, String)>,
     /// The first 64 KiB of the response body.
     pub response_body: Option<String>,
@@ -100,10 +112,12 @@ pub struct AttemptView {
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
     /// When the next attempt was scheduled after this one, if any.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub next_attempt_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryDetail {
     pub delivery: DeliveryView,
     /// The JSON body, the same on every attempt.
@@ -123,6 +137,7 @@ pub struct DeliveryFilter {
 pub const DELIVERIES_PER_PAGE: i64 = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryPage {
     pub items: Vec<DeliveryView>,
     pub next_cursor: Option<String>,
@@ -148,6 +163,7 @@ pub struct AlertView {
 /// failed delivery" is `failed` (every one failed) or `partly_failed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum AlertDeliveryStatus {
     Pending,
     Delivered,
@@ -178,6 +194,7 @@ impl AlertView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryBrief {
     pub id: i64,
     pub destination_name: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// How a destination authenticates to its endpoint, without the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum AuthKind {
     None,
     Bearer,
@@ -60,6 +61,7 @@ pub enum Intent {
 /// One custom header row as typed in the form, or as a destination shows it:
 /// a secret header's value is never shown (empty), only that it is set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeaderRow {
     #[serde(default)]
     pub name: String,
@@ -110,14 +112,17 @@ pub struct DestinationForm {
 
 /// The result of the last test or delivery, for the list and detail pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LastResult {
     pub ok: bool,
     /// `200 OK`, or what went wrong (`Connection refused`).
     pub summary: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DestinationView {
     pub id: i64,
     pub name: String,
@@ -131,8 +136,11 @@ pub struct DestinationView {
     pub enabled: bool,
     pub last_result: Option<LastResult>,
     /// When the previous signing secret stops being used, during a rotation.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub previous_secret_expires_at: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub created_at: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
     pub updated_at: i64,
 }
 
@@ -146,10 +154,12 @@ pub struct DestinationWithSecret {
 
 /// What Send Test Alert did and saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestReport {
     /// `POST https://…`
     pub request_line: String,
     /// Headers sent, secrets masked.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub request_headers: Vec<(String, String)>,
     pub ok: bool,
     /// `200 OK`, when a response came.
@@ -163,6 +173,7 @@ pub struct TestReport {
 
 /// A failure explained in the words of the documentation's Troubleshooting section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Failure {
     /// dns, connect, tls, timeout, http_status, redirect, blocked_address
     pub kind: String,

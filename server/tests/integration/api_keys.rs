@@ -20,6 +20,16 @@ async fn api_keys_are_shown_once_and_can_be_revoked(app: &TestApp) {
     let created: NewApiKey = r.json().await.unwrap();
     assert!(created.secret.starts_with("aw_"));
     assert!(created.secret.starts_with(&created.key.prefix));
+    // The key waits in the session for a reload without JavaScript: sealed, never in clear.
+    let records = app.session_records().await;
+    assert!(!records.is_empty());
+    let secret = created.secret.as_bytes();
+    assert!(
+        records
+            .iter()
+            .all(|r| !r.windows(secret.len()).any(|w| w == secret)),
+        "a session record holds the new key in clear"
+    );
 
     let page: ApiKeysPage = app
         .call(&admin, "api_keys", &[])

@@ -259,6 +259,23 @@ impl TestApp {
         .expect("query")
     }
 
+    /// Every stored session record, as the bytes the session store wrote.
+    pub async fn session_records(&self) -> Vec<Vec<u8>> {
+        match self.services.db() {
+            server::store::Db::Sqlite(p, _) => {
+                sqlx::query_scalar("SELECT data FROM tower_sessions")
+                    .fetch_all(p)
+                    .await
+            }
+            server::store::Db::Postgres(p) => {
+                sqlx::query_scalar(r#"SELECT data FROM "tower_sessions"."session""#)
+                    .fetch_all(p)
+                    .await
+            }
+        }
+        .expect("session records")
+    }
+
     /// Runs a statement with one text parameter, as rows from before a change would be written.
     pub async fn exec(&self, sql: &str, param: &str) {
         match self.services.db() {

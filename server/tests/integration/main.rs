@@ -19,6 +19,7 @@ mod health;
 mod key_roles;
 mod loopback_names;
 mod metrics_token;
+mod openapi;
 mod outbound_proxy;
 mod pipeline;
 mod processes;

@@ -1,25 +1,28 @@
 //! `/api/v1/alerts`: alerts newest first, each with how its deliveries stand.
 
 use super::error::ApiError;
+use super::openapi::{ErrorBody, PageDoc};
 use super::page::{Page, PageQuery};
 use super::scope::Read;
 use super::times::answer;
 use crate::services::Services;
 use app::model::{AlertDeliveryStatus, AlertView, DeliveryBrief};
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<Services> {
-    Router::new()
-        .route("/alerts", get(list))
-        .route("/alerts/{id}", get(show))
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show))
 }
 
-#[derive(Debug, Serialize)]
-struct AlertOut {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertOut {
     /// `alert_…`, as in the webhook body.
     id: String,
     rule_name: String,
@@ -31,6 +34,7 @@ struct AlertOut {
     qualified_name: String,
     asset_type: String,
     /// Epoch milliseconds here; RFC 3339 in the answer.
+    #[schema(value_type = String, format = DateTime)]
     created_at: i64,
     deliveries: Vec<DeliveryBrief>,
 }
@@ -51,6 +55,8 @@ fn out(alert: AlertView) -> AlertOut {
     }
 }
 
+#[utoipa::path(get,
+    operation_id = "list_alerts", path = "/alerts", tag = "alerts", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "Newest first", body = PageDoc<AlertOut>), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
@@ -61,6 +67,8 @@ async fn list(
     answer(&Page::new(alerts.into_iter().map(out).collect(), next))
 }
 
+#[utoipa::path(get,
+    operation_id = "get_alert", path = "/alerts/{id}", tag = "alerts", params(("id" = String, Path, description = "The public id, alert_...")), responses((status = 200, body = AlertOut), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn show(
     State(s): State<Services>,
     _: Read,

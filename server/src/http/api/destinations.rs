@@ -2,33 +2,50 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::{DestinationDoc, DestinationWithSecretDoc, ErrorBody, PageDoc};
 use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
 use super::times::answer;
 use crate::services::destinations::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 use crate::services::Services;
-use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow};
+use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow, TestReport};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::Value;
 use std::time::Duration;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<Services> {
-    Router::new()
-        .route("/destinations", get(list).post(create))
-        .route("/destinations/{id}", get(show).patch(update).delete(remove))
-        .route("/destinations/{id}/test", post(test))
-        .route("/destinations/{id}/rotate-secret", post(rotate))
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(test))
+        .routes(routes!(rotate))
+}
+
+/// `POST .../test` answers the report under `test`.
+#[derive(Serialize, ToSchema)]
+struct TestAnswerDoc {
+    test: TestReport,
+}
+
+/// `POST .../rotate-secret` takes an optional body.
+#[derive(Serialize, ToSchema)]
+struct RotateDoc {
+    /// How long the previous secret still signs `webhook-signature`, in whole seconds, at
+    /// most 604800 (7 days); 24 hours when left out.
+    grace_seconds: Option<u64>,
 }
 
 /// `auth` as the API spells it; secrets are write-only.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum AuthInput {
     None,
@@ -41,7 +58,7 @@ enum AuthInput {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DestinationInput {
     name: Option<String>,
@@ -119,6 +136,8 @@ fn stored_form(d: &DestinationView) -> DestinationForm {
     }
 }
 
+#[utoipa::path(get,
+    operation_id = "list_destinations", path = "/destinations", tag = "destinations", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "A page of destinations, by id", body = PageDoc<DestinationDoc>), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
@@ -129,10 +148,14 @@ async fn list(
     answer(&Page::new(items.into_iter().map(out).collect(), next))
 }
 
+#[utoipa::path(get,
+    operation_id = "get_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 200, body = DestinationDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
     answer(&out(s.destination(id).await?))
 }
 
+#[utoipa::path(post,
+    operation_id = "create_destination", path = "/destinations", tag = "destinations", request_body = DestinationInput, responses((status = 201, description = "Created; the signing secret is shown only now", body = DestinationWithSecretDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn create(
     State(s): State<Services>,
     _: Edit,
@@ -152,6 +175,8 @@ async fn create(
     Ok((StatusCode::CREATED, answer(&body)?).into_response())
 }
 
+#[utoipa::path(patch,
+    operation_id = "update_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = DestinationInput, description = "Only the fields given change. A new URL on another origin needs its credentials again."), responses((status = 200, body = DestinationDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn update(
     State(s): State<Services>,
     _: Edit,
@@ -176,11 +201,15 @@ async fn update(
     answer(&out(view))
 }
 
+#[utoipa::path(delete,
+    operation_id = "delete_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted; its queued deliveries end as failed"), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.delete_destination(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post,
+    operation_id = "test_destination", path = "/destinations/{id}/test", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "What Send Test Alert did and saw", body = TestAnswerDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn test(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<Json<Value>, ApiError> {
     let current = s.destination(id).await?;
     let report = s.test_destination(&stored_form(&current), Some(id)).await?;
@@ -207,6 +236,8 @@ fn grace(input: &RotateInput) -> Result<Duration, ApiError> {
     }
 }
 
+#[utoipa::path(post,
+    operation_id = "rotate_signing_secret", path = "/destinations/{id}/rotate-secret", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = Option<RotateDoc>, description = "Optional; grace_seconds up to 604800"), responses((status = 200, body = DestinationWithSecretDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn rotate(
     State(s): State<Services>,
     _: Edit,

@@ -1,6 +1,7 @@
 //! `POST /api/v1/events`: one event or a batch of up to 1,000.
 
 use super::error::{error_response, ApiError};
+use super::openapi::ErrorBody;
 use super::scope::Ingest;
 use crate::clock::now_ms;
 use crate::domain::event::parse_body;
@@ -10,19 +11,64 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Room for a full batch of ordinary events; one event's details are capped at 64 KiB.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-pub fn routes() -> Router<Services> {
-    Router::new()
-        .route("/events", post(create))
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
+/// One event as a monitor posts it.
+#[derive(serde::Serialize, ToSchema)]
+struct EventDoc {
+    /// `schema_change`, `freshness_violation`, `discovery_complete` or `connection_failed`.
+    #[serde(rename = "type")]
+    kind: String,
+    asset: AssetDoc,
+    change_type: Option<String>,
+    /// Any JSON object, up to 64 KiB.
+    details: Option<serde_json::Map<String, serde_json::Value>>,
+    #[schema(format = DateTime)]
+    occurred_at: Option<String>,
+    /// The same key within 24 hours raises nothing again.
+    dedup_key: Option<String>,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+struct AssetDoc {
+    qualified_name: String,
+    asset_type: String,
+}
+
+/// What became of a posted event (a batch adds `events`, one such answer per event).
+#[derive(serde::Serialize, ToSchema)]
+struct EventAnswerDoc {
+    alerts: Vec<RaisedAlertDoc>,
+    /// The `dedup_key` was seen within 24 hours: these are the first event's alerts.
+    duplicate: bool,
+}
+
+/// An alert as the webhook body's `alert` object has it.
+#[derive(serde::Serialize, ToSchema)]
+struct RaisedAlertDoc {
+    id: String,
+    rule_name: String,
+    alert_type: String,
+    status: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+#[utoipa::path(post,
+    operation_id = "post_events", path = "/events", tag = "events", request_body(content = EventDoc, description = "One event, or an array of up to 1,000 (all or nothing)"), responses((status = 202, description = "The alerts the event raised", body = EventAnswerDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 413, description = "Over 8 MiB", body = ErrorBody), (status = 429, description = "Past a limit", body = ErrorBody)), security(("api_key" = ["ingest", "editor", "admin"])))]
 async fn create(
     State(services): State<Services>,
     _: Ingest,

@@ -2,6 +2,7 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::openapi::{ErrorBody, PageDoc};
 use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
@@ -11,25 +12,28 @@ use app::model::{RuleForm, RuleView};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<Services> {
-    Router::new()
-        .route("/rules", get(list).post(create))
-        .route("/rules/{id}", get(show).patch(update).delete(remove))
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
 }
 
 /// A rule as the API takes it; on PATCH every field is optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleInput {
     name: Option<String>,
     alert_type: Option<String>,
     /// `null` or `""` matches every asset.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     asset_pattern: Option<Option<String>>,
     destination_ids: Option<Vec<i64>>,
     enabled: Option<bool>,
@@ -73,6 +77,8 @@ fn stored_form(rule: &RuleView) -> RuleForm {
     }
 }
 
+#[utoipa::path(get,
+    operation_id = "list_rules", path = "/rules", tag = "rules", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "A page of rules, by id", body = PageDoc<RuleView>), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
@@ -83,10 +89,14 @@ async fn list(
     answer(&Page::new(items, next))
 }
 
+#[utoipa::path(get,
+    operation_id = "get_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), responses((status = 200, body = RuleView), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
     answer(&s.rule(id).await?)
 }
 
+#[utoipa::path(post,
+    operation_id = "create_rule", path = "/rules", tag = "rules", request_body = RuleInput, responses((status = 201, body = RuleView), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn create(
     State(s): State<Services>,
     _: Edit,
@@ -100,6 +110,8 @@ async fn create(
     Ok((StatusCode::CREATED, answer(&rule)?).into_response())
 }
 
+#[utoipa::path(patch,
+    operation_id = "update_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), request_body(content = RuleInput, description = "Only the fields given change"), responses((status = 200, body = RuleView), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn update(
     State(s): State<Services>,
     _: Edit,
@@ -113,6 +125,8 @@ async fn update(
     )
 }
 
+#[utoipa::path(delete,
+    operation_id = "delete_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted"), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.delete_rule(id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -108,7 +108,7 @@ impl Backend for PageBackend {
     async fn api_keys_page(&self, session: &Session) -> Result<ApiKeysPage, AppError> {
         Ok(ApiKeysPage {
             keys: self.services.list_api_keys().await?,
-            just_created: flash::take_api_key(session).await,
+            just_created: flash::take_api_key(self.services.secrets(), session).await?,
         })
     }
 
@@ -123,7 +123,7 @@ impl Backend for PageBackend {
             .services
             .create_api_key(name, role, Some(actor.id))
             .await?;
-        flash::put_api_key(session, &created).await;
+        flash::put_api_key(self.services.secrets(), session, &created).await?;
         Ok(created)
     }
 
