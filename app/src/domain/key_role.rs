@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// which editors and admins may too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum KeyRole {
     Ingest,
     Viewer,

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 /// What a signed-in user may do (ARCHITECTURE.md "Roles").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Role {
     Viewer,
     Editor,

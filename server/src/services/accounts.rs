@@ -203,6 +203,19 @@ impl Services {
         Ok(epoch)
     }
 
+    /// Up to `limit` users after the cursor `after`, by id, and the next cursor.
+    pub async fn users_after(
+        &self,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<UserView>, Option<i64>), AppError> {
+        let rows = users::after(self.db(), after, limit)
+            .await
+            .map_err(internal)?;
+        let next = super::next_cursor(&rows, limit, |r| r.id);
+        Ok((rows.iter().map(user_view).collect(), next))
+    }
+
     pub async fn list_users(&self) -> Result<Vec<UserView>, AppError> {
         let rows = users::list(self.db()).await.map_err(internal)?;
         Ok(rows.iter().map(user_view).collect())

@@ -152,9 +152,7 @@ impl Services {
         let rows = rows::recent(self.db(), before, limit)
             .await
             .map_err(internal)?;
-        let next = (rows.len() as i64 == limit)
-            .then(|| rows.last().map(|r| r.id))
-            .flatten();
+        let next = crate::services::next_cursor(&rows, limit, |r| r.id);
         Ok((self.with_deliveries(rows).await?, next))
     }
 

@@ -69,6 +69,19 @@ impl Services {
         })
     }
 
+    /// Up to `limit` keys after the cursor `after`, by id, and the next cursor.
+    pub async fn api_keys_after(
+        &self,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<ApiKeyView>, Option<i64>), AppError> {
+        let rows = api_keys::after(self.db(), after, limit)
+            .await
+            .map_err(internal)?;
+        let next = super::next_cursor(&rows, limit, |r| r.id);
+        Ok((rows.into_iter().map(key_view).collect(), next))
+    }
+
     /// Every key, live ones first, newest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyView>, AppError> {
         Ok(api_keys::list(self.db())

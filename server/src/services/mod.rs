@@ -116,6 +116,13 @@ impl Services {
     }
 }
 
+/// The cursor of the page after `rows`: the last id when the page is full.
+pub(crate) fn next_cursor<T>(rows: &[T], limit: i64, id: impl Fn(&T) -> i64) -> Option<i64> {
+    (rows.len() as i64 == limit)
+        .then(|| rows.last().map(id))
+        .flatten()
+}
+
 /// Logs a storage failure and hides its details from the caller.
 pub fn internal(err: StoreError) -> AppError {
     tracing::error!(error = %err, "storage failure");

@@ -74,9 +74,7 @@ impl Services {
         let rows = rows::after(db, after, limit).await.map_err(internal)?;
         let targets = rows::targets(db, None).await.map_err(internal)?;
         let counts = self.alert_counts().await?;
-        let next = (rows.len() as i64 == limit)
-            .then(|| rows.last().map(|r| r.id))
-            .flatten();
+        let next = crate::services::next_cursor(&rows, limit, |r| r.id);
         Ok((
             rows.iter().map(|r| view(r, &targets, &counts)).collect(),
             next,

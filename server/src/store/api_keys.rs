@@ -33,6 +33,14 @@ pub async fn insert(
         .fetch_one(pool).await)?)
 }
 
+/// Up to `limit` keys with an id above `after`, by id (the API's cursor pages).
+pub async fn after(db: &Db, after: Option<i64>, limit: i64) -> StoreResult<Vec<ApiKeyRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(after).bind(limit).fetch_all(pool).await)?)
+}
+
 pub async fn list(db: &Db) -> StoreResult<Vec<ApiKeyRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, created_at DESC, id DESC"

@@ -32,6 +32,13 @@ pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<UserRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
 }
 
+/// Up to `limit` users with an id above `after`, by id (the API's cursor pages).
+pub async fn after(db: &Db, after: Option<i64>, limit: i64) -> StoreResult<Vec<UserRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM users WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2");
+    Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(after).bind(limit).fetch_all(pool).await)?)
+}
+
 pub async fn list(db: &Db) -> StoreResult<Vec<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users ORDER BY email");
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)

@@ -134,7 +134,17 @@ async fn destinations_and_rules_are_listed_in_cursor_pages(app: &TestApp) {
             StatusCode::CREATED
         );
     }
-    for list in ["/destinations", "/rules"] {
+    // Three users and three keys too (the admin key itself is one).
+    for email in ["u1@example.com", "u2@example.com", "u3@example.com"] {
+        app.create_user(email, "viewer").await;
+    }
+    for name in ["k2", "k3"] {
+        app.services
+            .create_api_key(name, "ingest", None)
+            .await
+            .unwrap();
+    }
+    for list in ["/destinations", "/rules", "/users", "/api-keys"] {
         let (status, first) = call(Method::GET, format!("{list}?limit=2"), None).await;
         assert_eq!(status, StatusCode::OK, "{list}: {first}");
         assert_eq!(first["items"].as_array().unwrap().len(), 2, "{list}");

@@ -86,6 +86,9 @@ fn routes(destination: i64, rule: i64, delivery: i64) -> Vec<Call> {
             None,
             KeyRole::Admin,
         ),
+        call(Method::GET, "/api/v1/users", None, KeyRole::Admin),
+        call(Method::GET, "/api/v1/api-keys", None, KeyRole::Admin),
+        call(Method::GET, "/api/v1/alerts", None, KeyRole::Viewer),
         call(Method::DELETE, r, None, KeyRole::Editor),
     ]
 }

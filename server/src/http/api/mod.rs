@@ -10,6 +10,7 @@ mod json;
 pub mod openapi;
 mod page;
 mod path;
+mod people;
 mod rules;
 mod scope;
 mod times;
@@ -35,6 +36,7 @@ pub fn routes() -> (Router<Services>, utoipa::openapi::OpenApi) {
         .merge(events::routes())
         .merge(rules::routes())
         .merge(deliveries::routes())
+        .merge(people::routes())
         .split_for_parts()
 }
 

@@ -92,9 +92,7 @@ impl Services {
         let rows = rows::after(self.db(), after, limit)
             .await
             .map_err(internal)?;
-        let next = (rows.len() as i64 == limit)
-            .then(|| rows.last().map(|r| r.id))
-            .flatten();
+        let next = crate::services::next_cursor(&rows, limit, |r| r.id);
         Ok((rows.iter().map(view).collect(), next))
     }
 
