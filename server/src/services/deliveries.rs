@@ -75,6 +75,9 @@ impl Services {
 
     pub async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError> {
         let db = self.db();
+        // Attempts first: an attempt and its delivery's new state commit together, so the
+        // state read after them is never older than the last attempt shown.
+        let attempts = rows::attempts(db, id).await.map_err(internal)?;
         let row = rows::get(db, id)
             .await
             .map_err(internal)?
@@ -83,7 +86,6 @@ impl Services {
             .await
             .map_err(internal)?
             .unwrap_or_default();
-        let attempts = rows::attempts(db, id).await.map_err(internal)?;
         Ok(DeliveryDetail {
             delivery: view(row),
             body,
