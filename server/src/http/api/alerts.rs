@@ -1,7 +1,7 @@
 //! `/api/v1/alerts`: alerts newest first, each with how its deliveries stand.
 
 use super::error::ApiError;
-use super::openapi::{ErrorBody, PageDoc};
+use super::openapi::{ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
 use super::scope::Read;
 use super::times::answer;
@@ -56,7 +56,7 @@ fn out(alert: AlertView) -> AlertOut {
 }
 
 #[utoipa::path(get,
-    operation_id = "list_alerts", path = "/alerts", tag = "alerts", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "Newest first", body = PageDoc<AlertOut>), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "list_alerts", path = "/alerts", tag = "alerts", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "Newest first", body = PageDoc<AlertOut>), Refusals), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
@@ -68,7 +68,7 @@ async fn list(
 }
 
 #[utoipa::path(get,
-    operation_id = "get_alert", path = "/alerts/{id}", tag = "alerts", params(("id" = String, Path, description = "The public id, alert_...")), responses((status = 200, body = AlertOut), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "get_alert", path = "/alerts/{id}", tag = "alerts", params(("id" = String, Path, description = "The public id, alert_...")), responses((status = 200, body = AlertOut), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn show(
     State(s): State<Services>,
     _: Read,

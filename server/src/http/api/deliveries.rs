@@ -1,7 +1,7 @@
 //! `/api/v1/deliveries`: the delivery log, and re-driving a delivery.
 
 use super::error::ApiError;
-use super::openapi::ErrorBody;
+use super::openapi::{ErrorBody, Refusals};
 use super::path::Id;
 use super::scope::{Manage, Read};
 use super::times::answer;
@@ -40,7 +40,7 @@ struct ListQuery {
 }
 
 #[utoipa::path(get,
-    operation_id = "list_deliveries", path = "/deliveries", tag = "deliveries", params(("status" = Option<String>, Query, description = "pending, delivered or failed"), ("destination_id" = Option<i64>, Query), ("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page")), responses((status = 200, description = "Newest first, 50 a page", body = DeliveryPage), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "list_deliveries", path = "/deliveries", tag = "deliveries", params(("status" = Option<String>, Query, description = "pending, delivered or failed"), ("destination_id" = Option<i64>, Query), ("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page")), responses((status = 200, description = "Newest first, 50 a page", body = DeliveryPage), Refusals), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
@@ -61,13 +61,13 @@ async fn list(
 }
 
 #[utoipa::path(get,
-    operation_id = "get_delivery", path = "/deliveries/{id}", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "With its body and every attempt", body = DeliveryDetail), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "get_delivery", path = "/deliveries/{id}", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "With its body and every attempt", body = DeliveryDetail), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
     answer(&s.delivery(id).await?)
 }
 
 #[utoipa::path(post,
-    operation_id = "redeliver", path = "/deliveries/{id}/redeliver", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Queued again with the same webhook-id and body", body = RedeliveredDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Still queued, or its destination was deleted", body = ErrorBody)), security(("api_key" = ["admin"])))]
+    operation_id = "redeliver", path = "/deliveries/{id}/redeliver", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Queued again with the same webhook-id and body", body = RedeliveredDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Still queued, or its destination was deleted", body = ErrorBody)), security(("api_key" = ["admin"])))]
 async fn redeliver(State(s): State<Services>, _: Manage, Id(id): Id) -> Result<Response, ApiError> {
     let delivery = s.redeliver(id).await?;
     Ok((

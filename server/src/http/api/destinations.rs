@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
-use super::openapi::{DestinationDoc, DestinationWithSecretDoc, ErrorBody, PageDoc};
+use super::openapi::{DestinationDoc, DestinationWithSecretDoc, ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
@@ -137,7 +137,7 @@ fn stored_form(d: &DestinationView) -> DestinationForm {
 }
 
 #[utoipa::path(get,
-    operation_id = "list_destinations", path = "/destinations", tag = "destinations", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "A page of destinations, by id", body = PageDoc<DestinationDoc>), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "list_destinations", path = "/destinations", tag = "destinations", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "A page of destinations, by id", body = PageDoc<DestinationDoc>), Refusals), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
@@ -149,13 +149,13 @@ async fn list(
 }
 
 #[utoipa::path(get,
-    operation_id = "get_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 200, body = DestinationDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "get_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 200, body = DestinationDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
     answer(&out(s.destination(id).await?))
 }
 
 #[utoipa::path(post,
-    operation_id = "create_destination", path = "/destinations", tag = "destinations", request_body = DestinationInput, responses((status = 201, description = "Created; the signing secret is shown only now", body = DestinationWithSecretDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "create_destination", path = "/destinations", tag = "destinations", request_body = DestinationInput, responses((status = 201, description = "Created; the signing secret is shown only now", body = DestinationWithSecretDoc), Refusals), security(("api_key" = ["editor", "admin"])))]
 async fn create(
     State(s): State<Services>,
     _: Edit,
@@ -176,7 +176,7 @@ async fn create(
 }
 
 #[utoipa::path(patch,
-    operation_id = "update_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = DestinationInput, description = "Only the fields given change. A new URL on another origin needs its credentials again."), responses((status = 200, body = DestinationDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "update_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = DestinationInput, description = "Only the fields given change. A new URL on another origin needs its credentials again."), responses((status = 200, body = DestinationDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn update(
     State(s): State<Services>,
     _: Edit,
@@ -202,14 +202,14 @@ async fn update(
 }
 
 #[utoipa::path(delete,
-    operation_id = "delete_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted; its queued deliveries end as failed"), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "delete_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted; its queued deliveries end as failed"), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.delete_destination(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post,
-    operation_id = "test_destination", path = "/destinations/{id}/test", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "What Send Test Alert did and saw", body = TestAnswerDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "test_destination", path = "/destinations/{id}/test", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "What Send Test Alert did and saw", body = TestAnswerDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn test(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<Json<Value>, ApiError> {
     let current = s.destination(id).await?;
     let report = s.test_destination(&stored_form(&current), Some(id)).await?;
@@ -237,7 +237,7 @@ fn grace(input: &RotateInput) -> Result<Duration, ApiError> {
 }
 
 #[utoipa::path(post,
-    operation_id = "rotate_signing_secret", path = "/destinations/{id}/rotate-secret", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = Option<RotateDoc>, description = "Optional; grace_seconds up to 604800"), responses((status = 200, body = DestinationWithSecretDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "rotate_signing_secret", path = "/destinations/{id}/rotate-secret", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = Option<RotateDoc>, description = "Optional; grace_seconds up to 604800"), responses((status = 200, body = DestinationWithSecretDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn rotate(
     State(s): State<Services>,
     _: Edit,

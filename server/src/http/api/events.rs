@@ -1,7 +1,7 @@
 //! `POST /api/v1/events`: one event or a batch of up to 1,000.
 
 use super::error::{error_response, ApiError};
-use super::openapi::ErrorBody;
+use super::openapi::{ErrorBody, Refusals};
 use super::scope::Ingest;
 use crate::clock::now_ms;
 use crate::domain::event::parse_body;
@@ -68,7 +68,7 @@ struct RaisedAlertDoc {
 }
 
 #[utoipa::path(post,
-    operation_id = "post_events", path = "/events", tag = "events", request_body(content = EventDoc, description = "One event, or an array of up to 1,000 (all or nothing)"), responses((status = 202, description = "The alerts the event raised", body = EventAnswerDoc), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 413, description = "Over 8 MiB", body = ErrorBody), (status = 429, description = "Past a limit", body = ErrorBody)), security(("api_key" = ["ingest", "editor", "admin"])))]
+    operation_id = "post_events", path = "/events", tag = "events", request_body(content = EventDoc, description = "One event, or an array of up to 1,000 (all or nothing)"), responses((status = 202, description = "The alerts the event raised", body = EventAnswerDoc), Refusals, (status = 413, description = "Over 8 MiB", body = ErrorBody), (status = 429, description = "Past a limit", body = ErrorBody)), security(("api_key" = ["ingest", "editor", "admin"])))]
 async fn create(
     State(services): State<Services>,
     _: Ingest,

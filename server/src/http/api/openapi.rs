@@ -57,6 +57,18 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
+/// The refusals every route can answer, with the error shape.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only described, never built: the handlers answer through `ApiError`.
+pub enum Refusals {
+    #[response(status = 400, description = "Bad input")]
+    BadInput(ErrorBody),
+    #[response(status = 401, description = "No or unknown key")]
+    NoKey(ErrorBody),
+    #[response(status = 403, description = "The key's role does not allow it")]
+    Forbidden(ErrorBody),
+}
+
 /// A list page.
 #[derive(Serialize, ToSchema)]
 pub struct PageDoc<T: ToSchema> {

@@ -2,7 +2,7 @@
 //! may use this instance, in cursor pages. Changes stay in Settings.
 
 use super::error::ApiError;
-use super::openapi::{ErrorBody, PageDoc};
+use super::openapi::{PageDoc, Refusals};
 use super::page::{Page, PageQuery};
 use super::scope::Manage;
 use super::times::answer;
@@ -31,9 +31,7 @@ pub fn routes() -> OpenApiRouter<Services> {
     ),
     responses(
         (status = 200, description = "A page of users, by id", body = PageDoc<UserView>),
-        (status = 400, description = "Bad input", body = ErrorBody),
-        (status = 401, description = "No or unknown key", body = ErrorBody),
-        (status = 403, description = "The key's role does not allow it", body = ErrorBody)
+        Refusals
     ),
     security(("api_key" = ["admin"]))
 )]
@@ -58,9 +56,7 @@ async fn list_users(
     ),
     responses(
         (status = 200, description = "A page of keys, by id; never the key itself", body = PageDoc<ApiKeyView>),
-        (status = 400, description = "Bad input", body = ErrorBody),
-        (status = 401, description = "No or unknown key", body = ErrorBody),
-        (status = 403, description = "The key's role does not allow it", body = ErrorBody)
+        Refusals
     ),
     security(("api_key" = ["admin"]))
 )]

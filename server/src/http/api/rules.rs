@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
-use super::openapi::{ErrorBody, PageDoc};
+use super::openapi::{ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
 use super::path::Id;
 use super::scope::{Edit, Read};
@@ -78,7 +78,7 @@ fn stored_form(rule: &RuleView) -> RuleForm {
 }
 
 #[utoipa::path(get,
-    operation_id = "list_rules", path = "/rules", tag = "rules", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "A page of rules, by id", body = PageDoc<RuleView>), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "list_rules", path = "/rules", tag = "rules", params(("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page"), ("limit" = Option<i64>, Query, description = "1 to 200, default 50")), responses((status = 200, description = "A page of rules, by id", body = PageDoc<RuleView>), Refusals), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
@@ -90,13 +90,13 @@ async fn list(
 }
 
 #[utoipa::path(get,
-    operation_id = "get_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), responses((status = 200, body = RuleView), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "get_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), responses((status = 200, body = RuleView), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Value>, ApiError> {
     answer(&s.rule(id).await?)
 }
 
 #[utoipa::path(post,
-    operation_id = "create_rule", path = "/rules", tag = "rules", request_body = RuleInput, responses((status = 201, body = RuleView), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "create_rule", path = "/rules", tag = "rules", request_body = RuleInput, responses((status = 201, body = RuleView), Refusals), security(("api_key" = ["editor", "admin"])))]
 async fn create(
     State(s): State<Services>,
     _: Edit,
@@ -111,7 +111,7 @@ async fn create(
 }
 
 #[utoipa::path(patch,
-    operation_id = "update_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), request_body(content = RuleInput, description = "Only the fields given change"), responses((status = 200, body = RuleView), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "update_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), request_body(content = RuleInput, description = "Only the fields given change"), responses((status = 200, body = RuleView), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn update(
     State(s): State<Services>,
     _: Edit,
@@ -126,7 +126,7 @@ async fn update(
 }
 
 #[utoipa::path(delete,
-    operation_id = "delete_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted"), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "No or unknown key", body = ErrorBody), (status = 403, description = "The key's role does not allow it", body = ErrorBody), (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+    operation_id = "delete_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted"), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
     s.delete_rule(id).await?;
     Ok(StatusCode::NO_CONTENT)
