@@ -10,6 +10,9 @@ site="${LEPTOS_SITE_ROOT:-$target_dir/site}"
 bin="$target_dir/release/server"
 work="$(mktemp -d)"
 port="${ALERTWIRE_E2E_PORT:-3100}"
+# The receivers sit beside the server's port, so two checkouts can run the suite at once.
+rx_ok=$((port + 101))
+rx_fail=$((port + 102))
 pids=()
 
 cleanup() {
@@ -26,10 +29,10 @@ wait_for() { # wait_for <test command...>
 
 # Receivers share one data directory, hence one CA; the first one makes it.
 receiver_env=(env -u DATABASE_URL ALERTWIRE_SECRET_KEY_FILE="$work/data/secret.key")
-"${receiver_env[@]}" "$bin" receive --listen 127.0.0.1:3201 --quiet >"$work/rx-ok.log" 2>&1 &
+"${receiver_env[@]}" "$bin" receive --listen 127.0.0.1:$rx_ok --quiet >"$work/rx-ok.log" 2>&1 &
 pids+=($!)
 wait_for test -f "$work/data/receiver/ca.pem"
-"${receiver_env[@]}" "$bin" receive --listen 127.0.0.1:3202 --status 401 --quiet >"$work/rx-401.log" 2>&1 &
+"${receiver_env[@]}" "$bin" receive --listen 127.0.0.1:$rx_fail --status 401 --quiet >"$work/rx-401.log" 2>&1 &
 pids+=($!)
 
 env -u DATABASE_URL LEPTOS_SITE_ROOT="$site" \
@@ -42,12 +45,12 @@ env -u DATABASE_URL LEPTOS_SITE_ROOT="$site" \
   "$bin" serve >"$work/server.log" 2>&1 &
 pids+=($!)
 wait_for curl -fsS "http://127.0.0.1:$port/healthz"
-wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/3202"
+wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/$rx_fail"
 
 cd end2end
 if ! ALERTWIRE_E2E_URL="http://127.0.0.1:$port" \
-  ALERTWIRE_E2E_RECEIVER="https://localhost:3201/hook" \
-  ALERTWIRE_E2E_FAILING_RECEIVER="https://localhost:3202/hook" \
+  ALERTWIRE_E2E_RECEIVER="https://localhost:$rx_ok/hook" \
+  ALERTWIRE_E2E_FAILING_RECEIVER="https://localhost:$rx_fail/hook" \
   npx playwright test; then
   echo "---- server log ----"; tail -n 50 "$work/server.log"
   exit 1
