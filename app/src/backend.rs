@@ -131,6 +131,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError>;
     /// Queues a delivered or failed delivery again (admins only).
     async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError>;
+    /// Stops a queued delivery's attempts; `by` says who, in its last error.
+    async fn cancel_delivery(&self, id: i64, by: &str) -> Result<DeliveryView, AppError>;
+
+    /// The server's clock (Unix ms): pages count "3 min ago" from it.
+    fn now_ms(&self) -> i64;
 }
 
 /// One submission of the Configure form.

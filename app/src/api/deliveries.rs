@@ -1,7 +1,9 @@
 //! Server functions of the alert pages and Alerts -> Deliveries.
 
 use crate::error::AppError;
-use crate::model::{AlertView, DeliveryDetail, DeliveryPage, DeliveryView, RuleDestination};
+use crate::model::{
+    AlertView, DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView, RuleDestination,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use {
     super::context::{backend, plain_form_post, require_role},
     crate::domain::Role,
-    crate::model::DeliveryFilter,
 };
 
 /// One page of recent alerts, newest first.
@@ -25,6 +26,11 @@ pub struct AlertsChunk {
 pub struct DeliveriesData {
     pub page: DeliveryPage,
     pub destinations: Vec<RuleDestination>,
+    /// Each rule's id and name, for the Rule filter.
+    pub rules: Vec<(i64, String)>,
+    /// The server's clock when the page was read: "3 min ago" is counted
+    /// from it, so the server and the browser write the same text.
+    pub now: i64,
 }
 
 #[server(prefix = "/fn", endpoint = "alerts")]
@@ -41,21 +47,17 @@ pub async fn load_alert(id: String) -> Result<AlertView, AppError> {
 }
 
 #[server(prefix = "/fn", endpoint = "deliveries")]
-pub async fn load_deliveries(
-    status: Option<String>,
-    destination_id: Option<i64>,
-    cursor: Option<String>,
-) -> Result<DeliveriesData, AppError> {
+pub async fn load_deliveries(filter: DeliveryFilter) -> Result<DeliveriesData, AppError> {
     require_role(Role::Viewer)?;
     let backend = backend()?;
-    let filter = DeliveryFilter {
-        status: status.filter(|s| !s.is_empty()),
-        destination_id,
-        cursor: cursor.filter(|c| !c.is_empty()),
-    };
     let page = backend.deliveries(filter).await?;
-    let destinations = backend.rules_page().await?.destinations;
-    Ok(DeliveriesData { page, destinations })
+    let rules = backend.rules_page().await?;
+    Ok(DeliveriesData {
+        page,
+        destinations: rules.destinations,
+        rules: rules.rules.into_iter().map(|r| (r.id, r.name)).collect(),
+        now: backend.now_ms(),
+    })
 }
 
 #[server(prefix = "/fn", endpoint = "delivery")]
@@ -71,6 +73,17 @@ pub async fn redeliver_delivery(id: i64) -> Result<DeliveryView, AppError> {
     let delivery = backend()?.redeliver(id).await?;
     if plain_form_post() {
         leptos_axum::redirect(&format!("/alerts/deliveries/{id}?redelivered=1"));
+    }
+    Ok(delivery)
+}
+
+/// Stops a queued delivery's retries (editors and admins).
+#[server(prefix = "/fn", endpoint = "cancel_delivery")]
+pub async fn cancel_delivery(id: i64) -> Result<DeliveryView, AppError> {
+    let user = require_role(Role::Editor)?;
+    let delivery = backend()?.cancel_delivery(id, &user.email).await?;
+    if plain_form_post() {
+        leptos_axum::redirect(&format!("/alerts/deliveries/{id}?cancelled=1"));
     }
     Ok(delivery)
 }

@@ -1,3 +1,4 @@
+pub mod failure;
 pub mod form;
 pub mod shell;
 pub mod tabs;

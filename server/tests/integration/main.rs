@@ -11,6 +11,7 @@ mod api_errors;
 mod api_keys;
 mod cli;
 mod credentials;
+mod delivery_filters;
 mod destinations;
 mod destinations_api;
 mod events_api;

@@ -20,7 +20,7 @@ pub use rule::{EditRule, NewRule};
 pub use rules::RulesTab;
 
 use crate::components::tabs::Tabs;
-use crate::domain::DeliveryStatus;
+use crate::domain::{DeliveryState, DeliveryStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
@@ -84,6 +84,17 @@ fn status_badge(status: DeliveryStatus) -> impl IntoView + use<> {
         DeliveryStatus::Failed => "badge failed",
     };
     view! { <span class=class>{status.label()}</span> }
+}
+
+/// Where a delivery stands, as a coloured badge (retrying apart from pending).
+fn state_badge(state: DeliveryState) -> impl IntoView + use<> {
+    let class = match state {
+        DeliveryState::Pending => "badge pending",
+        DeliveryState::Retrying => "badge retrying",
+        DeliveryState::Delivered => "badge ok",
+        DeliveryState::Failed => "badge failed",
+    };
+    view! { <span class=class>{state.label()}</span> }
 }
 
 /// Percent-encodes a query value (cursors are opaque text).

@@ -300,4 +300,12 @@ impl Backend for PageBackend {
     async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError> {
         self.services.redeliver(id).await
     }
+
+    async fn cancel_delivery(&self, id: i64, by: &str) -> Result<DeliveryView, AppError> {
+        self.services.cancel_delivery(id, by).await
+    }
+
+    fn now_ms(&self) -> i64 {
+        crate::clock::now_ms()
+    }
 }
