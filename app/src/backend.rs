@@ -124,6 +124,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         before: Option<i64>,
     ) -> Result<(Vec<AlertView>, Option<i64>), AppError>;
+    /// The alerts of one asset, newest first, like `recent_alerts`.
+    async fn asset_alerts(
+        &self,
+        qualified_name: &str,
+        before: Option<i64>,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError>;
     /// One alert by its public id (`alert_…`).
     async fn alert(&self, public_id: &str) -> Result<AlertView, AppError>;
 

@@ -40,6 +40,16 @@ pub async fn load_alerts(before: Option<i64>) -> Result<AlertsChunk, AppError> {
     Ok(AlertsChunk { alerts, older })
 }
 
+#[server(prefix = "/fn", endpoint = "asset_alerts")]
+pub async fn load_asset_alerts(
+    qualified_name: String,
+    before: Option<i64>,
+) -> Result<AlertsChunk, AppError> {
+    require_role(Role::Viewer)?;
+    let (alerts, older) = backend()?.asset_alerts(&qualified_name, before).await?;
+    Ok(AlertsChunk { alerts, older })
+}
+
 #[server(prefix = "/fn", endpoint = "alert")]
 pub async fn load_alert(id: String) -> Result<AlertView, AppError> {
     require_role(Role::Viewer)?;

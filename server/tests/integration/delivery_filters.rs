@@ -192,6 +192,33 @@ async fn deliveries_answer_each_filter(env: &Env) {
             "{query}"
         );
     }
+    // links.asset_url leads to the asset's page: its alerts and their delivery status.
+    let sent: Value = serde_json::from_slice(&ok.received()[0].body).unwrap();
+    let asset_url = sent["links"]["asset_url"].as_str().unwrap().to_owned();
+    let page = env.editor.get(&asset_url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "{asset_url}");
+    let html = page.text().await.unwrap();
+    let listed = if sent["event"]["type"] == "schema_change" {
+        (&schema_alert, "Partly failed")
+    } else {
+        (&String::new(), "Delivered")
+    };
+    assert!(
+        html.contains(listed.0.as_str()) && html.contains(listed.1),
+        "{asset_url}: {html}"
+    );
+    let other = env
+        .editor
+        .get(env.app.url("/assets/no.such.asset"))
+        .send()
+        .await
+        .unwrap();
+    assert!(other
+        .text()
+        .await
+        .unwrap()
+        .contains("No alerts for this asset"));
+
     let now = time::OffsetDateTime::now_utc();
     let at = |offset: time::Duration| {
         (now + offset)

@@ -2,10 +2,10 @@
 //! without JavaScript), or with `?view=alerts` the recent alerts and the
 //! state of each of their deliveries. Both page with "Older" links.
 
-use super::{query_value, state_badge, status_badge, EmptyState};
+use super::{alert_status_badge, query_value, state_badge, status_badge, EmptyState};
 use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
 use crate::domain::{DeliveryState, DeliveryStatus};
-use crate::format::{relative, rfc3339, utc_minute, utc_second};
+use crate::format::{relative, rfc3339, utc_second};
 use crate::model::{alert_type_label, AlertView, DeliveryFilter, DeliveryView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -358,7 +358,7 @@ fn AlertsLoaded(chunk: AlertsChunk, paged: bool) -> impl IntoView {
             <div class="panel table-wrap">
                 <table class="table alerts">
                     <thead>
-                        <tr><th>"Alert"</th><th>"Rule"</th><th>"Alert type"</th><th>"Asset"</th><th>"Created"</th><th>"Deliveries"</th></tr>
+                        <tr><th>"Alert"</th><th>"Rule"</th><th>"Alert type"</th><th>"Asset"</th><th>"Created"</th><th>"Delivery"</th><th>"Deliveries"</th></tr>
                     </thead>
                     <tbody>
                         {alerts.into_iter().map(|alert| view! { <AlertRow alert/> }).collect_view()}
@@ -389,8 +389,9 @@ fn AlertRow(alert: AlertView) -> impl IntoView {
             <td data-label="Alert"><a href=format!("/alerts/{}", alert.id)><code>{alert.id.clone()}</code></a></td>
             <td data-label="Rule">{alert.rule_name.clone()}</td>
             <td data-label="Alert type">{alert_type_label(&alert.alert_type).to_owned()}</td>
-            <td data-label="Asset"><code>{alert.qualified_name.clone()}</code></td>
-            <td data-label="Created">{utc_minute(alert.created_at)}</td>
+            <td data-label="Asset"><a href=format!("/assets/{}", query_value(&alert.qualified_name))><code>{alert.qualified_name.clone()}</code></a></td>
+            <td data-label="Created">{utc_second(alert.created_at)}</td>
+            <td data-label="Delivery">{alert_status_badge(alert.delivery_status())}</td>
             <td data-label="Deliveries">
                 {if alert.deliveries.is_empty() {
                     view! { <span class="muted">"None"</span> }.into_any()

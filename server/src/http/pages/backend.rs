@@ -175,6 +175,7 @@ impl Backend for PageBackend {
                 .update_destination(id, &form)
                 .await
                 .map(DestinationOutcome::Updated),
+            (Intent::AddHeader, _) => Ok(DestinationOutcome::Kept),
         };
         let mut flash = DestinationFlash {
             destination_id: id,
@@ -194,7 +195,9 @@ impl Backend for PageBackend {
             Ok(DestinationOutcome::Updated(_)) if plain_form => {
                 flash.notice = Some("Changes saved.".into())
             }
-            Err(AppError::Invalid(_)) if plain_form => flash.form = Some(form),
+            Err(AppError::Invalid(_)) | Ok(DestinationOutcome::Kept) if plain_form => {
+                flash.form = Some(form)
+            }
             _ => return result,
         }
         self.flash(session, flash).await?;
@@ -283,6 +286,16 @@ impl Backend for PageBackend {
         before: Option<i64>,
     ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
         self.services.recent_alerts(before, ALERTS_PER_PAGE).await
+    }
+
+    async fn asset_alerts(
+        &self,
+        qualified_name: &str,
+        before: Option<i64>,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
+        self.services
+            .asset_alerts(qualified_name, before, ALERTS_PER_PAGE)
+            .await
     }
 
     async fn alert(&self, public_id: &str) -> Result<AlertView, AppError> {
