@@ -78,7 +78,12 @@ fn seed_sql(postgres: bool, n: i64, first_destination: i64, now: i64) -> Vec<Str
             .collect::<Vec<_>>()
             .join(" UNION ALL ")
     )];
-    let name = concat(&["'db.schema_'", "CAST(x % 100 AS TEXT)", "'.table_'", "CAST(x % 10000 AS TEXT)"]);
+    let name = concat(&[
+        "'db.schema_'",
+        "CAST(x % 100 AS TEXT)",
+        "'.table_'",
+        "CAST(x % 10000 AS TEXT)",
+    ]);
     sql.push(format!(
         "INSERT INTO events (id, type, qualified_name, asset_type, change_type, details, occurred_at, dedup_key, received_at) \
          SELECT x, CASE x % 4 WHEN 0 THEN 'schema_change' WHEN 1 THEN 'freshness_violation' \
@@ -137,7 +142,11 @@ async fn seed(db: &Db, sql: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-async fn time_get(client: &reqwest::Client, url: &str, expect: &str) -> Result<Vec<Duration>, Error> {
+async fn time_get(
+    client: &reqwest::Client,
+    url: &str,
+    expect: &str,
+) -> Result<Vec<Duration>, Error> {
     let mut samples = Vec::with_capacity(RUNS);
     for run in 0..RUNS + 3 {
         let started = Instant::now();
@@ -197,7 +206,10 @@ async fn main() -> Result<(), Error> {
             role: "admin".into(),
         })
         .await?;
-    let key = services.create_api_key("bench", "admin", None).await?.secret;
+    let key = services
+        .create_api_key("bench", "admin", None)
+        .await?
+        .secret;
     let mut first_destination = 0;
     for i in 0..DESTINATIONS {
         let form = app::model::DestinationForm {
@@ -213,7 +225,11 @@ async fn main() -> Result<(), Error> {
     }
     let now = server::clock::now_ms();
     let seeding = Instant::now();
-    seed(services.db(), &seed_sql(postgres, n, first_destination, now)).await?;
+    seed(
+        services.db(),
+        &seed_sql(postgres, n, first_destination, now),
+    )
+    .await?;
     println!(
         "{}: seeded {n} deliveries, {} attempts in {:.1}s",
         if postgres { "PostgreSQL" } else { "SQLite" },
@@ -253,25 +269,55 @@ async fn main() -> Result<(), Error> {
         ("status=failed", "status=failed".into()),
         ("status=retrying", "status=retrying".into()),
         ("destination", format!("destination_id={d}")),
-        ("destination+failed", format!("destination_id={d}&status=failed")),
+        (
+            "destination+failed",
+            format!("destination_id={d}&status=failed"),
+        ),
         ("last 24h", "range=24h".into()),
-        ("last 7d+failed+destination", format!("range=7d&status=failed&destination_id={d}")),
-        ("1h window 10 days ago", format!("since={}&until={}", day(10), app::format::rfc3339(now - 10 * DAY_MS + 3_600_000))),
-        ("1 day 20 days ago+destination", format!("since={}&until={}&destination_id={d}", day(20), day(19))),
+        (
+            "last 7d+failed+destination",
+            format!("range=7d&status=failed&destination_id={d}"),
+        ),
+        (
+            "1h window 10 days ago",
+            format!(
+                "since={}&until={}",
+                day(10),
+                app::format::rfc3339(now - 10 * DAY_MS + 3_600_000)
+            ),
+        ),
+        (
+            "1 day 20 days ago+destination",
+            format!("since={}&until={}&destination_id={d}", day(20), day(19)),
+        ),
         ("event_type", "event_type=connection_failed".into()),
         ("rule", "rule_id=3".into()),
-        ("rule+event+failed", "rule_id=3&event_type=connection_failed&status=failed".into()),
+        (
+            "rule+event+failed",
+            "rule_id=3&event_type=connection_failed&status=failed".into(),
+        ),
         ("asset prefix", "q=db.schema_17.".into()),
         ("asset exact name", "q=db.schema_17.table_917".into()),
         ("alert id", format!("q=alert_{}", n / 2)),
         ("webhook-id", format!("q=msg_{}", n / 3)),
         ("deep cursor", format!("cursor={}", n / 2)),
-        ("deep cursor+failed", format!("cursor={}&status=failed", n / 2)),
+        (
+            "deep cursor+failed",
+            format!("cursor={}&status=failed", n / 2),
+        ),
     ];
-    println!("{:<32} {:>14} {:>14} {:>14} {:>14}", "filter", "page p50", "page p99", "api p50", "api p99");
+    println!(
+        "{:<32} {:>14} {:>14} {:>14} {:>14}",
+        "filter", "page p50", "page p99", "api p50", "api p99"
+    );
     let mut worst: f64 = 0.0;
     for (label, query) in combos {
-        let page = time_get(&client, &format!("{base}/alerts/deliveries?{query}"), "Deliveries").await?;
+        let page = time_get(
+            &client,
+            &format!("{base}/alerts/deliveries?{query}"),
+            "Deliveries",
+        )
+        .await?;
         let json = time_get(&api, &format!("{base}/api/v1/deliveries?{query}"), "items").await?;
         let p99 = ms(percentile(&page, 0.99)).max(ms(percentile(&json, 0.99)));
         worst = worst.max(p99);
