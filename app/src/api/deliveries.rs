@@ -1,9 +1,7 @@
 //! Server functions of the alert pages and Alerts -> Deliveries.
 
 use crate::error::AppError;
-use crate::model::{
-    AlertView, DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView, RuleDestination,
-};
+use crate::model::{AlertView, DeliveryDetail, DeliveryPage, DeliveryView, RuleDestination};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use {
     super::context::{backend, plain_form_post, require_role},
     crate::domain::Role,
+    crate::model::DeliveryFilter,
 };
 
 /// One page of recent alerts, newest first.
@@ -56,9 +55,33 @@ pub async fn load_alert(id: String) -> Result<AlertView, AppError> {
     backend()?.alert(&id).await
 }
 
+/// The filters as separate arguments: an absent one is simply missing from
+/// the request (a struct argument with every field empty would be missing whole).
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/fn", endpoint = "deliveries")]
-pub async fn load_deliveries(filter: DeliveryFilter) -> Result<DeliveriesData, AppError> {
+pub async fn load_deliveries(
+    status: Option<String>,
+    destination_id: Option<String>,
+    rule_id: Option<String>,
+    event_type: Option<String>,
+    range: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+) -> Result<DeliveriesData, AppError> {
     require_role(Role::Viewer)?;
+    let filter = DeliveryFilter {
+        status,
+        destination_id,
+        rule_id,
+        event_type,
+        range,
+        since,
+        until,
+        q,
+        cursor,
+    };
     let backend = backend()?;
     let page = backend.deliveries(filter).await?;
     let rules = backend.rules_page().await?;

@@ -77,7 +77,19 @@ fn list_href(filter: &DeliveryFilter, cursor: Option<&str>) -> String {
 fn DeliveryList() -> impl IntoView {
     let query = use_query_map();
     let filters = move || filters_from_query(&query.read());
-    let data = Resource::new(filters, load_deliveries);
+    let data = Resource::new(filters, |f: DeliveryFilter| {
+        load_deliveries(
+            f.status,
+            f.destination_id,
+            f.rule_id,
+            f.event_type,
+            f.range,
+            f.since,
+            f.until,
+            f.q,
+            f.cursor,
+        )
+    });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
             {move || Suspend::new(async move {

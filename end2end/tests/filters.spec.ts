@@ -3,7 +3,8 @@ import { hydrated, signedInAsAdmin as signedIn } from './support';
 
 // The Deliveries tab's filters (time range, destination, search) and a
 // delivery's page (explained failure, Cancel retries), with JavaScript and
-// without. Runs after accounts.spec.ts: the admin exists.
+// without. Runs after accounts.spec.ts (the admin exists) and after destinations.spec.ts, which expects
+// to be the first to make destinations.
 test.describe.configure({ mode: 'serial' });
 
 const receiver = process.env.ALERTWIRE_E2E_RECEIVER ?? '';
@@ -96,14 +97,14 @@ test('filter deliveries by time range, destination and search; a failure explain
   await hydrated(page);
   await retrying.getByRole('link', { name: 'Details' }).click();
   await expect(page).toHaveURL(/\/alerts\/deliveries\/\d+$/);
-  await expect(page.locator('header .badge')).toHaveText('Retrying');
+  await expect(page.locator('header.detail-header').first().locator('.badge')).toHaveText('Retrying');
   await expect(page.locator('[data-attempt="1"] .failure h4')).toHaveText('"401 Unauthorized"');
   await expect(page.locator('[data-attempt="1"] .failure')).toContainText('Verify the token/API key is correct');
   await expect(page.getByTestId('body-pretty')).toContainText(`"id": "${alertId}"`);
   await hydrated(page);
   await page.getByRole('button', { name: 'Cancel retries' }).click();
   await expect(page.getByText('Retries cancelled: no more attempts')).toBeVisible();
-  await expect(page.locator('header .badge')).toHaveText('Failed');
+  await expect(page.locator('header.detail-header').first().locator('.badge')).toHaveText('Failed');
   await expect(page.getByText('Retries cancelled by admin@example.com')).toBeVisible();
 });
 
@@ -139,11 +140,11 @@ test.describe('with JavaScript disabled', () => {
     await row.getByRole('link', { name: 'Details' }).click();
     await expect(async () => {
       await page.reload();
-      await expect(page.locator('header .badge')).toHaveText('Retrying', { timeout: 1_000 });
+      await expect(page.locator('header.detail-header').first().locator('.badge')).toHaveText('Retrying', { timeout: 1_000 });
     }).toPass({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Cancel retries' }).click();
     await expect(page).toHaveURL(/cancelled=1/);
     await expect(page.getByText('Retries cancelled: no more attempts')).toBeVisible();
-    await expect(page.locator('header .badge')).toHaveText('Failed');
+    await expect(page.locator('header.detail-header').first().locator('.badge')).toHaveText('Failed');
   });
 });
