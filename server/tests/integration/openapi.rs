@@ -11,7 +11,7 @@ crate::on_both_engines!(the_api_describes_itself);
 
 /// The whole API surface. A route added without a description is not in the
 /// document, and one described but not served answers the fallback: both fail here.
-const ROUTES: [(&str, &str); 21] = [
+const ROUTES: [(&str, &str); 23] = [
     ("get", "/alerts"),
     ("get", "/alerts/{id}"),
     ("get", "/deliveries"),
@@ -32,6 +32,8 @@ const ROUTES: [(&str, &str); 21] = [
     ("delete", "/rules/{id}"),
     ("get", "/users"),
     ("get", "/api-keys"),
+    ("get", "/settings/notifications"),
+    ("put", "/settings/notifications"),
     // Served without a key, outside the described API.
     ("get", "/openapi.json"),
 ];
