@@ -7,10 +7,10 @@
 
 use crate::error::AppError;
 use crate::model::{
-    AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
-    DeliveryView, DestinationForm, DestinationList, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
-    UserView,
+    AlertView, ApiKeysPage, AutoDisabled, CurrentUser, DeliveryDetail, DeliveryFilter,
+    DeliveryPage, DeliveryView, DestinationForm, DestinationList, DestinationOutcome,
+    DestinationPageData, DestinationView, DestinationWithSecret, Enabled, Intent, NewApiKey,
+    NotificationSettings, RuleForm, RuleView, RulesPage, UserView,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -96,6 +96,20 @@ pub trait Backend: Send + Sync + 'static {
         enabled: bool,
     ) -> Result<DestinationView, AppError>;
     async fn delete_destination(&self, id: i64) -> Result<(), AppError>;
+    /// Enables a destination; `redeliver` also queues again what ended failed
+    /// while it was failing (auto-disabled ones only).
+    async fn enable_destination(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        id: i64,
+        redeliver: bool,
+    ) -> Result<Enabled, AppError>;
+    /// Destinations disabled automatically (the Alerts area's banner).
+    async fn auto_disabled_destinations(&self) -> Result<Vec<AutoDisabled>, AppError>;
+    /// Settings -> Notifications.
+    async fn notification_settings(&self) -> Result<NotificationSettings, AppError>;
+    async fn set_notification_destinations(&self, ids: Vec<i64>) -> Result<Vec<i64>, AppError>;
     async fn reveal_signing_secret(
         &self,
         session: &Session,

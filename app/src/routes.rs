@@ -1,7 +1,8 @@
 use crate::components::shell::AppShell;
 use crate::pages::{
     account::AccountPage, alerts::*, api_keys::ApiKeysPage, destinations::*, login::LoginPage,
-    not_found::NotFound, settings::SettingsArea, setup::SetupPage, users::UsersPage,
+    not_found::NotFound, notifications::NotificationsPage, settings::SettingsArea,
+    setup::SetupPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") ssr=SsrMode::Async view=AccountPage/>
                         <Route path=path!("/users") ssr=SsrMode::Async view=UsersPage/>
                         <Route path=path!("/api-keys") ssr=SsrMode::Async view=ApiKeysPage/>
+                        <Route path=path!("/notifications") ssr=SsrMode::Async view=NotificationsPage/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -57,6 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         delivery_lease: "60s".into(),
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
+        auto_disable_after: "5d".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());

@@ -97,6 +97,16 @@ pub struct Settings {
     )]
     pub max_in_flight_per_destination: String,
 
+    /// Disable a destination whose deliveries have all failed for this long (with at
+    /// least 5 failed deliveries); 0 turns auto-disable off (ms, s, m, h, d)
+    #[arg(
+        long,
+        env = "ALERTWIRE_AUTO_DISABLE_AFTER",
+        default_value = "5d",
+        global = true
+    )]
+    pub auto_disable_after: String,
+
     /// PEM file of extra trusted root certificates for webhook endpoints
     #[arg(long, env = "ALERTWIRE_EXTRA_CA_CERTS", global = true)]
     pub extra_ca_certs: Option<String>,

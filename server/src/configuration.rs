@@ -24,10 +24,15 @@ pub struct Config {
     pub max_in_flight_per_destination: i64,
     /// `None`: `/metrics` needs no token.
     pub metrics_token: Option<MetricsToken>,
+    /// `None`: auto-disable is off (`0`).
+    pub auto_disable_after: Option<Duration>,
 }
 
 /// Leases are short so a crashed process's work is picked up within a minute.
 pub const MAX_LEASE: Duration = Duration::from_secs(60);
+/// The longest `--auto-disable-after`.
+pub const MAX_AUTO_DISABLE_AFTER: Duration = Duration::from_secs(365 * 24 * 3600);
+const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {flag} ({env}): {message}")]
@@ -99,6 +104,9 @@ impl Config {
             .map(MetricsToken::parse)
             .transpose()
             .map_err(bad("--metrics-token", "ALERTWIRE_METRICS_TOKEN"))?;
+        let auto_disable_after =
+            parse_duration_up_to(&s.auto_disable_after, MAX_AUTO_DISABLE_AFTER)
+                .map_err(bad("--auto-disable-after", "ALERTWIRE_AUTO_DISABLE_AFTER"))?;
         Ok(Config {
             database,
             listen,
@@ -111,6 +119,7 @@ impl Config {
             delivery_lease,
             max_in_flight_per_destination,
             metrics_token,
+            auto_disable_after: (!auto_disable_after.is_zero()).then_some(auto_disable_after),
         })
     }
 
@@ -137,8 +146,13 @@ fn parse_public_url(raw: Option<&str>) -> Result<Option<Url>, String> {
     Ok(Some(url))
 }
 
-/// `250ms`, `30s`, `5m`, `1h`; a bare `0` is zero.
+/// `250ms`, `30s`, `5m`, `1h`, `2d`; a bare `0` is zero. At most a week.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    parse_duration_up_to(raw, WEEK)
+}
+
+/// A duration as `parse_duration` reads it, at most `max`.
+pub fn parse_duration_up_to(raw: &str, max: Duration) -> Result<Duration, String> {
     let text = raw.trim();
     if text == "0" {
         return Ok(Duration::ZERO);
@@ -149,17 +163,30 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 250ms, 30s, 5m or 1h"))?;
+        .map_err(|_| format!("{text:?} is not a duration like 250ms, 30s, 5m, 1h or 2d"))?;
     let ms = match unit {
         "ms" => Some(n),
         "s" => n.checked_mul(1000),
         "m" => n.checked_mul(60_000),
         "h" => n.checked_mul(3_600_000),
-        _ => return Err(format!("{text:?} has no unit: write 250ms, 30s, 5m or 1h")),
+        "d" => n.checked_mul(86_400_000),
+        _ => {
+            return Err(format!(
+                "{text:?} has no unit: write 250ms, 30s, 5m, 1h or 2d"
+            ))
+        }
     }
-    .filter(|ms| *ms <= 7 * 24 * 3_600_000)
-    .ok_or_else(|| format!("{text:?} is longer than a week"))?;
+    .filter(|ms| u128::from(*ms) <= max.as_millis())
+    .ok_or_else(|| format!("{text:?} is longer than {}", span(max)))?;
     Ok(Duration::from_millis(ms))
+}
+
+/// `a week`, `365 days`: the limit in an error message.
+fn span(max: Duration) -> String {
+    match max.as_secs() / 86_400 {
+        7 => "a week".into(),
+        days => format!("{days} days"),
+    }
 }
 
 fn parse_schedule(raw: &str) -> Result<Vec<Duration>, String> {
@@ -236,9 +263,18 @@ mod tests {
         assert_eq!(parse_duration(" 30s "), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        for bad in ["", "s", "10", "1d", "-1s", "1.5s", "9999999h", "abc"] {
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(2 * 86_400)));
+        for bad in ["", "s", "10", "8d", "1w", "-1s", "1.5s", "9999999h", "abc"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
+        let year = MAX_AUTO_DISABLE_AFTER;
+        assert_eq!(
+            parse_duration_up_to("30d", year),
+            Ok(Duration::from_secs(30 * 86_400))
+        );
+        assert!(parse_duration_up_to("366d", year)
+            .unwrap_err()
+            .contains("longer than 365 days"));
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub struct Application {
     services: Services,
     public_url: Url,
     engine: EngineSettings,
+    auto_disable_after: Option<Duration>,
 }
 
 /// Where the built WASM, JS and CSS live (`LEPTOS_SITE_ROOT`, as with cargo-leptos).
@@ -131,6 +132,7 @@ impl Application {
             services,
             public_url,
             engine: engine_settings(&config),
+            auto_disable_after: config.auto_disable_after,
         })
     }
 
@@ -156,6 +158,11 @@ impl Application {
     ) -> std::io::Result<()> {
         let engine = Engine::start(self.services.engine_parts(), self.engine);
         let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let auto_disable = self.auto_disable_after.map(|after| {
+            let services = self.services.clone();
+            let stop = stopped.clone();
+            tokio::spawn(async move { services.run_auto_disable(after, stop).await })
+        });
         // Connection info gives the sign-in limit its client address.
         let service = self
             .router
@@ -167,6 +174,15 @@ impl Application {
         let serving = tokio::spawn(server.into_future());
         shutdown.await;
         let _ = stopping.send(true);
+        if let Some(mut task) = auto_disable {
+            // A check in progress finishes (it is short), unless the database hangs.
+            if tokio::time::timeout(Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
         engine.shutdown().await;
         // Requests still open after the engine stopped (long polls, slow clients) do not hold the exit.
         match tokio::time::timeout(Duration::from_secs(1), serving).await {

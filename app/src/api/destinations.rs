@@ -1,7 +1,7 @@
 use crate::error::AppError;
 use crate::model::{
-    DestinationForm, DestinationList, DestinationOutcome, DestinationPageData, DestinationView,
-    DestinationWithSecret, Intent,
+    AutoDisabled, DestinationForm, DestinationList, DestinationOutcome, DestinationPageData,
+    DestinationView, DestinationWithSecret, Enabled, Intent,
 };
 use leptos::prelude::*;
 
@@ -51,6 +51,26 @@ pub async fn submit_destination(
 pub async fn set_destination_enabled(id: i64, enabled: bool) -> Result<DestinationView, AppError> {
     require_role(Role::Editor)?;
     backend()?.set_destination_enabled(id, enabled).await
+}
+
+/// Enables a destination; `redeliver` (admins) also queues again what ended
+/// failed while it was failing, when it was disabled automatically.
+#[server(prefix = "/fn", endpoint = "enable_destination")]
+pub async fn enable_destination(
+    id: i64,
+    #[server(default)] redeliver: bool,
+) -> Result<Enabled, AppError> {
+    require_role(if redeliver { Role::Admin } else { Role::Editor })?;
+    backend()?
+        .enable_destination(&session().await?, plain_form_post(), id, redeliver)
+        .await
+}
+
+/// The destinations disabled automatically, for the Alerts area's banner (editors and admins).
+#[server(prefix = "/fn", endpoint = "auto_disabled_destinations")]
+pub async fn auto_disabled_destinations() -> Result<Vec<AutoDisabled>, AppError> {
+    require_role(Role::Editor)?;
+    backend()?.auto_disabled_destinations().await
 }
 
 #[server(prefix = "/fn", endpoint = "delete_destination")]

@@ -5,6 +5,7 @@ pub mod account;
 pub mod api_keys;
 pub mod deliveries;
 pub mod destinations;
+pub mod notifications;
 pub mod rules;
 pub mod users;
 

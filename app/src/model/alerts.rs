@@ -13,6 +13,10 @@ pub const ALERT_TYPES: [(&str, &str); 4] = [
 ];
 
 pub fn alert_type_label(kind: &str) -> &str {
+    if kind == "operational" {
+        // Raised by Alertwire itself (Settings -> Notifications), not by a rule.
+        return "Operational";
+    }
     ALERT_TYPES
         .iter()
         .find(|(k, _)| *k == kind)

@@ -48,6 +48,32 @@ impl TryFrom<String> for AuthKind {
     }
 }
 
+/// Why a destination is disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum DisabledReason {
+    /// Someone disabled it.
+    Manual,
+    /// Its deliveries all failed for `ALERTWIRE_AUTO_DISABLE_AFTER`.
+    Auto,
+}
+
+impl DisabledReason {
+    pub const ALL: [DisabledReason; 2] = [DisabledReason::Manual, DisabledReason::Auto];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisabledReason::Manual => "manual",
+            DisabledReason::Auto => "auto",
+        }
+    }
+}
+
 /// Which button submitted the Configure form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -137,6 +163,11 @@ pub struct DestinationView {
     pub api_key_header: Option<String>,
     pub headers: Vec<HeaderRow>,
     pub enabled: bool,
+    /// Why it is disabled (`null` while enabled).
+    pub disabled_reason: Option<DisabledReason>,
+    /// When it was disabled (`null` while enabled).
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub disabled_at: Option<i64>,
     pub last_result: Option<LastResult>,
     /// When the previous signing secret stops being used, during a rotation.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
@@ -213,6 +244,54 @@ pub struct DestinationFlash {
 pub struct DestinationPageData {
     pub destination: Option<DestinationView>,
     pub flash: Option<DestinationFlash>,
+    /// For a destination disabled automatically: what enabling it may redeliver.
+    pub failed_while_failing: Option<FailedWhileFailing>,
+}
+
+/// The deliveries of an auto-disabled destination that ended failed since it
+/// started failing: what "Enable and redeliver" queues again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedWhileFailing {
+    pub failing_since: i64,
+    /// Counted up to `REDELIVER_ON_ENABLE_CAP` + 1.
+    pub failed: i64,
+}
+
+/// The most deliveries "Enable and redeliver" queues again at once.
+pub const REDELIVER_ON_ENABLE_CAP: i64 = 100_000;
+
+/// What enabling a destination did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enabled {
+    pub destination: DestinationView,
+    /// Deliveries queued again.
+    pub redelivered: u64,
+}
+
+impl Enabled {
+    /// What the destination's page says after enabling it, with or without JavaScript.
+    pub fn notice(&self) -> String {
+        match self.redelivered {
+            0 => "Destination enabled.".into(),
+            1 => "Destination enabled. 1 failed delivery is queued again.".into(),
+            n => format!("Destination enabled. {n} failed deliveries are queued again."),
+        }
+    }
+}
+
+/// A destination disabled automatically, for the Alerts area's banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoDisabled {
+    pub id: i64,
+    pub name: String,
+    pub disabled_at: i64,
+}
+
+/// Settings -> Notifications: every destination, and those chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    pub destinations: Vec<crate::model::RuleDestination>,
+    pub chosen: Vec<i64>,
 }
 
 /// Destinations per page of the Destinations tab.

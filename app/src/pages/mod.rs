@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod destinations;
 pub mod login;
 pub mod not_found;
+pub mod notifications;
 pub mod settings;
 pub mod setup;
 pub mod users;

@@ -44,6 +44,81 @@ pub struct Links {
     pub asset_url: String,
 }
 
+/// Operational alerts (Settings -> Notifications) are stored as alerts of this
+/// type, raised by no rule, under this rule name.
+pub const OPERATIONAL_ALERT_TYPE: &str = "operational";
+pub const OPERATIONAL_RULE_NAME: &str = "Alertwire";
+/// The `event_type` of the operational event sent when a destination is disabled automatically.
+pub const DESTINATION_DISABLED: &str = "destination.disabled";
+
+/// The body of a `destination.disabled` event: the alert envelope
+/// (`event_type`, `alert`, `links`) around the documented fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationDisabledPayload {
+    pub event_type: String,
+    pub alert: AlertPart,
+    pub destination: DestinationPart,
+    /// `auto`.
+    pub reason: String,
+    pub failing_since: String,
+    pub disabled_at: String,
+    pub links: DestinationLinks,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationPart {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationLinks {
+    pub destination_url: String,
+    pub alert_url: String,
+}
+
+/// What an automatic disable is about.
+pub struct Disabled<'a> {
+    pub destination: DestinationPart,
+    pub failing_since_ms: i64,
+    pub disabled_at_ms: i64,
+    pub public_url: &'a Url,
+}
+
+/// The `destination.disabled` body; `alert.id` is `alert_` + a new random id.
+pub fn destination_disabled(d: Disabled<'_>) -> DestinationDisabledPayload {
+    let id = random_id("alert");
+    DestinationDisabledPayload {
+        event_type: DESTINATION_DISABLED.into(),
+        links: DestinationLinks {
+            destination_url: join(
+                d.public_url,
+                &format!("alerts/destinations/{}", d.destination.id),
+            ),
+            alert_url: join(d.public_url, &format!("alerts/{id}")),
+        },
+        alert: AlertPart {
+            id,
+            rule_name: OPERATIONAL_RULE_NAME.into(),
+            alert_type: OPERATIONAL_ALERT_TYPE.into(),
+            status: "triggered".into(),
+            created_at: rfc3339(d.disabled_at_ms),
+        },
+        destination: d.destination,
+        reason: "auto".into(),
+        failing_since: rfc3339(d.failing_since_ms),
+        disabled_at: rfc3339(d.disabled_at_ms),
+    }
+}
+
+fn join(public_url: &Url, path: &str) -> String {
+    public_url
+        .join(path)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| path.to_owned())
+}
+
 /// A random id with a prefix: `alert_…`, `msg_…`.
 pub fn random_id(prefix: &str) -> String {
     let tail: String = rand::thread_rng()
@@ -55,15 +130,9 @@ pub fn random_id(prefix: &str) -> String {
 }
 
 pub fn links(public_url: &Url, alert_id: &str, qualified_name: &str) -> Links {
-    let join = |path: &str| {
-        public_url
-            .join(path)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| path.to_owned())
-    };
     Links {
-        alert_url: join(&format!("alerts/{alert_id}")),
-        asset_url: join(&format!("assets/{}", path_segment(qualified_name))),
+        alert_url: join(public_url, &format!("alerts/{alert_id}")),
+        asset_url: join(public_url, &format!("assets/{}", path_segment(qualified_name))),
     }
 }
 
@@ -150,5 +219,41 @@ mod tests {
         for key in ["event_type", "alert", "event", "links"] {
             assert!(json.get(key).is_some(), "{key}");
         }
+    }
+
+    #[test]
+    fn destination_disabled_has_the_designed_shape() {
+        let url = Url::parse("https://alertwire.example.com/").unwrap();
+        let payload = destination_disabled(Disabled {
+            destination: DestinationPart {
+                id: 7,
+                name: "Dead".into(),
+                url: "https://dead.example.com/hook".into(),
+            },
+            failing_since_ms: 1_705_305_600_000,
+            disabled_at_ms: 1_705_737_600_000,
+            public_url: &url,
+        });
+        let json = serde_json::to_value(&payload).unwrap();
+        assert_eq!(json["event_type"], "destination.disabled");
+        assert_eq!(json["destination"]["id"], 7);
+        assert_eq!(json["destination"]["name"], "Dead");
+        assert_eq!(json["destination"]["url"], "https://dead.example.com/hook");
+        assert_eq!(json["reason"], "auto");
+        assert_eq!(json["failing_since"], "2024-01-15T08:00:00Z");
+        assert_eq!(json["disabled_at"], "2024-01-20T08:00:00Z");
+        assert_eq!(
+            json["links"]["destination_url"],
+            "https://alertwire.example.com/alerts/destinations/7"
+        );
+        let id = json["alert"]["id"].as_str().unwrap();
+        assert!(id.starts_with("alert_"));
+        assert_eq!(
+            json["links"]["alert_url"],
+            format!("https://alertwire.example.com/alerts/{id}")
+        );
+        assert_eq!(json["alert"]["rule_name"], "Alertwire");
+        assert_eq!(json["alert"]["alert_type"], "operational");
+        assert_eq!(json["alert"]["created_at"], "2024-01-20T08:00:00Z");
     }
 }

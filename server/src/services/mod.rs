@@ -9,9 +9,11 @@
 pub mod accounts;
 pub mod alerts;
 pub mod api_keys;
+pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
 pub mod metrics;
+pub mod notifications;
 pub mod passwords;
 pub mod rules;
 pub mod sign_in_limits;

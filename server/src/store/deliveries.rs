@@ -203,6 +203,22 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                 .bind(r.status == DeliveryStatus::Delivered).bind(&r.summary).bind(r.started_at + r.duration_ms).bind(destination)
                 .execute(&mut *tx).await?;
         }
+        // `failing_since`, for the auto-disable rule: one statement for the batch.
+        let failing = failing_since_changes(records);
+        let alias = if db.is_postgres() { " AS v(column1, column2, column3)" } else { " AS v" };
+        let mut update = sqlx::QueryBuilder::new(
+            "UPDATE destinations SET failing_since = CASE WHEN v.column2 THEN v.column3 \
+             ELSE COALESCE(destinations.failing_since, v.column3) END FROM (");
+        update.push_values(&failing, |mut row, (destination, change)| {
+            let (reset, at) = change.as_values();
+            row.push_bind(*destination).push_bind(reset).push_bind(at);
+        });
+        // Rows that would not change are left alone: no write when all is well.
+        update.push(")").push(alias).push(
+            " WHERE destinations.id = v.column1 AND CASE WHEN v.column2 \
+             THEN (v.column3 IS NOT NULL OR destinations.failing_since IS NOT NULL) \
+             ELSE destinations.failing_since IS NULL END");
+        update.build().execute(&mut *tx).await?;
         if db.is_postgres() {
             // Freed slots and new retries: other processes may claim now.
             sqlx::query(NOTIFY_SQL).bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
@@ -210,6 +226,48 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
         tx.commit().await?;
         Ok(updated)
     })
+}
+
+/// What a batch of attempts does to a destination's `failing_since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailingSince {
+    /// Only failures: keep the stored time, or start at the earliest of them.
+    Continue(i64),
+    /// The last success came before these failures: they start a new stretch.
+    Restart(i64),
+    /// The latest attempt succeeded.
+    Clear,
+}
+
+impl FailingSince {
+    /// `(reset, time)` as the statement takes them.
+    fn as_values(self) -> (bool, Option<i64>) {
+        match self {
+            FailingSince::Continue(at) => (false, Some(at)),
+            FailingSince::Restart(at) => (true, Some(at)),
+            FailingSince::Clear => (true, None),
+        }
+    }
+}
+
+/// Per destination of the batch, in the order the attempts finished.
+fn failing_since_changes(records: &[AttemptRecord]) -> Vec<(i64, FailingSince)> {
+    let mut changes: std::collections::BTreeMap<i64, FailingSince> = Default::default();
+    for r in records {
+        let ok = r.status == DeliveryStatus::Delivered;
+        let change = changes.get(&r.destination_id).copied();
+        let next = match (ok, change) {
+            (true, _) => FailingSince::Clear,
+            (false, None) => FailingSince::Continue(r.started_at),
+            (false, Some(FailingSince::Continue(at))) => {
+                FailingSince::Continue(at.min(r.started_at))
+            }
+            (false, Some(FailingSince::Clear)) => FailingSince::Restart(r.started_at),
+            (false, Some(FailingSince::Restart(at))) => FailingSince::Restart(at.min(r.started_at)),
+        };
+        changes.insert(r.destination_id, next);
+    }
+    changes.into_iter().collect()
 }
 
 /// Gives back the leases this process still holds (at shutdown).
@@ -454,5 +512,52 @@ mod tests {
         ] {
             assert!(schema.contains(&check), "{check} not in the schema");
         }
+    }
+
+    fn attempt(destination: i64, started_at: i64, ok: bool) -> AttemptRecord {
+        AttemptRecord {
+            delivery_id: 1,
+            destination_id: destination,
+            number: 1,
+            started_at,
+            duration_ms: 5,
+            request_headers: "[]".into(),
+            response_status: Some(if ok { 200 } else { 500 }),
+            response_headers: None,
+            response_body: None,
+            error_kind: None,
+            error_message: None,
+            status: if ok {
+                DeliveryStatus::Delivered
+            } else {
+                DeliveryStatus::Failed
+            },
+            failures: i64::from(!ok),
+            next_attempt_at: None,
+            summary: String::new(),
+        }
+    }
+
+    #[test]
+    fn failing_since_follows_the_last_success() {
+        use FailingSince::*;
+        let batch = [
+            attempt(1, 30, false),
+            attempt(1, 10, false),
+            attempt(2, 10, false),
+            attempt(2, 20, true),
+            attempt(3, 10, true),
+            attempt(3, 40, false),
+            attempt(3, 35, false),
+            attempt(4, 50, false),
+            attempt(4, 60, true),
+        ];
+        assert_eq!(
+            failing_since_changes(&batch),
+            vec![(1, Continue(10)), (2, Clear), (3, Restart(35)), (4, Clear)]
+        );
+        assert_eq!(Continue(10).as_values(), (false, Some(10)));
+        assert_eq!(Restart(35).as_values(), (true, Some(35)));
+        assert_eq!(Clear.as_values(), (true, None));
     }
 }

@@ -24,6 +24,11 @@ pub struct DestinationRow {
     pub last_result_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Since when every attempt has failed; `None` after any success.
+    pub failing_since: Option<i64>,
+    /// `manual` or `auto` while disabled (`DisabledReason`).
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<i64>,
 }
 
 /// The columns a create or an edit writes.
@@ -39,7 +44,7 @@ pub struct DestinationFields {
 
 const COLUMNS: &str = "id, name, kind, url, auth_type, auth_header, auth_secret, headers, signing_secret, \
     previous_secret, previous_secret_expires_at, enabled, last_result_ok, last_result_summary, last_result_at, \
-    created_at, updated_at";
+    created_at, updated_at, failing_since, disabled_reason, disabled_at";
 
 pub async fn list(db: &Db) -> StoreResult<Vec<DestinationRow>> {
     let sql = format!(
@@ -115,10 +120,21 @@ pub async fn update(
         .fetch_optional(pool).await)?)
 }
 
+/// Enables or disables a destination by hand. Disabling records `manual` and
+/// the time (an already disabled one keeps its reason); enabling clears them
+/// and `failing_since`, so the auto-disable rule starts afresh.
 pub async fn set_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<bool> {
-    let n = affected!(db, pool => sqlx::query(
-        "UPDATE destinations SET enabled = $1, updated_at = $2 WHERE id = $3 AND deleted_at IS NULL")
-        .bind(enabled).bind(now_ms()).bind(id).execute(pool).await)?;
+    let sql = if enabled {
+        "UPDATE destinations SET enabled = TRUE, disabled_reason = NULL, disabled_at = NULL, \
+         failing_since = CASE WHEN enabled THEN failing_since ELSE NULL END, updated_at = $1 \
+         WHERE id = $2 AND deleted_at IS NULL"
+    } else {
+        "UPDATE destinations SET enabled = FALSE, \
+         disabled_reason = CASE WHEN enabled THEN 'manual' ELSE disabled_reason END, \
+         disabled_at = CASE WHEN enabled THEN $1 ELSE disabled_at END, updated_at = $1 \
+         WHERE id = $2 AND deleted_at IS NULL"
+    };
+    let n = affected!(db, pool => sqlx::query(sql).bind(now_ms()).bind(id).execute(pool).await)?;
     Ok(n == 1)
 }
 

@@ -156,6 +156,7 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         delivery_lease: "60s".into(),
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
+        auto_disable_after: "5d".into(),
     }
 }
 

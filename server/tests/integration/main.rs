@@ -9,6 +9,7 @@ mod accounts;
 mod alerts_api;
 mod api_errors;
 mod api_keys;
+mod auto_disable;
 mod cli;
 mod credentials;
 mod delivery_filters;

@@ -33,6 +33,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/rules/{id}"),
     ("get", "/users"),
     ("get", "/api-keys"),
+    ("get", "/settings/notifications"),
+    ("put", "/settings/notifications"),
     // Served without a key, outside the described API.
     ("get", "/openapi.json"),
 ];

@@ -22,19 +22,41 @@ pub use delivery::DeliveryDetailPage;
 pub use rule::{EditRule, NewRule};
 pub use rules::RulesTab;
 
+use crate::api::destinations::auto_disabled_destinations;
 use crate::components::tabs::Tabs;
 use crate::domain::{DeliveryState, DeliveryStatus};
-use crate::model::AlertDeliveryStatus;
+use crate::format::utc_minute;
+use crate::model::{AlertDeliveryStatus, AutoDisabled};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
+use leptos_router::hooks::use_location;
+
+/// Bumped by a page that enabled or disabled a destination, so the banner
+/// of auto-disabled destinations looks again.
+#[derive(Clone, Copy)]
+pub struct BannerRefresh(pub RwSignal<u64>);
 
 #[component]
 pub fn AlertsArea() -> impl IntoView {
+    let refresh = BannerRefresh(RwSignal::new(0));
+    provide_context(refresh);
+    let location = use_location();
+    // Viewers are refused (the banner is for editors and admins): then there is none.
+    let disabled = Resource::new(
+        move || (location.pathname.get(), refresh.0.get()),
+        |_| async move { auto_disabled_destinations().await.unwrap_or_default() },
+    );
     view! {
         <header class="page-header">
             <h1>"Alerts"</h1>
         </header>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = disabled.await;
+                (!list.is_empty()).then(|| view! { <AutoDisabledBanner list/> })
+            })}
+        </Suspense>
         <Tabs label="Alerts" index="/alerts" tabs=vec![
             ("/alerts/rules", "Rules"),
             ("/alerts/destinations", "Destinations"),
@@ -43,6 +65,32 @@ pub fn AlertsArea() -> impl IntoView {
         <div class="tab-panel">
             <Outlet/>
         </div>
+    }
+}
+
+/// Names every destination disabled automatically, with a link to each.
+#[component]
+fn AutoDisabledBanner(list: Vec<AutoDisabled>) -> impl IntoView {
+    let one = list.len() == 1;
+    view! {
+        <section class="banner" role="alert" aria-label="Auto-disabled destinations">
+            <p>
+                <strong>{if one { "A destination was disabled automatically" } else { "Destinations were disabled automatically" }}</strong>
+                {if one {
+                    ": every delivery to it failed for too long. It receives nothing until it is enabled again; its queued deliveries wait."
+                } else {
+                    ": every delivery to them failed for too long. They receive nothing until enabled again; their queued deliveries wait."
+                }}
+            </p>
+            <ul>
+                {list.into_iter().map(|d| view! {
+                    <li>
+                        <a href=format!("/alerts/destinations/{}", d.id)>{d.name}</a>
+                        <span class="muted">{format!(" (disabled {})", utc_minute(d.disabled_at))}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
     }
 }
 

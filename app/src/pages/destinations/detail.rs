@@ -5,15 +5,19 @@ use super::configure::ConfigureForm;
 use super::list::last_result;
 use super::secret::SecretPanel;
 use crate::api::destinations::{
-    destination_page, DeleteDestination, RevealSigningSecret, RotateSigningSecret,
-    SetDestinationEnabled,
+    destination_page, DeleteDestination, EnableDestination, RevealSigningSecret,
+    RotateSigningSecret, SetDestinationEnabled,
 };
 use crate::components::form::{action_error, Field, FormAlert};
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::format::utc_minute;
-use crate::model::{DestinationForm, DestinationPageData, DestinationView};
+use crate::model::{
+    DestinationForm, DestinationPageData, DestinationView, DisabledReason, FailedWhileFailing,
+    REDELIVER_ON_ENABLE_CAP,
+};
+use crate::pages::alerts::BannerRefresh;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,9 +30,25 @@ pub fn DestinationDetail() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
     let toggle = ServerAction::<SetDestinationEnabled>::new();
     let rotate = ServerAction::<RotateSigningSecret>::new();
+    let enable = ServerAction::<EnableDestination>::new();
+    // The Alerts area's banner names auto-disabled destinations: look again after a change.
+    if let Some(banner) = use_context::<BannerRefresh>() {
+        Effect::new(move |_| {
+            if toggle.version().get() + enable.version().get() > 0 {
+                banner.0.update(|n| *n += 1);
+            }
+        });
+    }
     let page = Resource::new(
-        move || (id(), toggle.version().get(), rotate.version().get()),
-        |(id, _, _)| async move {
+        move || {
+            (
+                id(),
+                toggle.version().get(),
+                rotate.version().get(),
+                enable.version().get(),
+            )
+        },
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => destination_page(Some(id)).await,
                 None => Err(AppError::NotFound("No such destination".into())),
@@ -40,9 +60,11 @@ pub fn DestinationDetail() -> impl IntoView {
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><A href="/alerts/destinations">"Destinations"</A></nav>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let can_edit = user.await.is_some_and(|u| u.role.at_least(Role::Editor));
+                let role = user.await.map(|u| u.role);
+                let can_edit = role.is_some_and(|r| r.at_least(Role::Editor));
+                let is_admin = role.is_some_and(|r| r.at_least(Role::Admin));
                 match page.await {
-                    Ok(data) => Either::Left(view! { <Loaded data can_edit toggle rotate/> }),
+                    Ok(data) => Either::Left(view! { <Loaded data can_edit is_admin toggle rotate enable/> }),
                     Err(err) => Either::Right(view! { <p class="form-alert" role="alert">{err.to_string()}</p> }),
                 }
             })}
@@ -54,8 +76,10 @@ pub fn DestinationDetail() -> impl IntoView {
 fn Loaded(
     data: DestinationPageData,
     can_edit: bool,
+    is_admin: bool,
     toggle: ServerAction<SetDestinationEnabled>,
     rotate: ServerAction<RotateSigningSecret>,
+    enable: ServerAction<EnableDestination>,
 ) -> impl IntoView {
     let Some(d) = data.destination else {
         return Either::Left(view! { <p class="form-alert">"No such destination"</p> });
@@ -69,14 +93,24 @@ fn Loaded(
             .and_then(Result::ok)
             .map(|r| r.signing_secret)
     };
+    let enabled_notice = move || {
+        enable
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|e| e.notice())
+    };
+    let failing = data.failed_while_failing;
     Either::Right(view! {
         <Title text=d.name.clone()/>
         <header class="detail-header">
             <h2>{d.name.clone()}</h2>
-            <span class=if d.enabled { "badge ok" } else { "badge" }>{if d.enabled { "Enabled" } else { "Disabled" }}</span>
+            <span class=if d.enabled { "badge ok" } else { "badge" }>{state_label(&d)}</span>
         </header>
         <p class="muted">"Webhook to " <code>{d.url.clone()}</code> ". Last result: " {last_result(&d)}</p>
+        {disabled_note(&d, failing).map(|note| view! { <p class="disabled-note" role="note">{note}</p> })}
         {flash.notice.clone().map(|n| view! { <p class="form-success" role="status">{n}</p> })}
+        {move || enabled_notice().map(|n| view! { <p class="form-success" role="status">{n}</p> })}
         {flash.signing_secret.clone().map(|s| view! { <SecretPanel secret=s/> })}
         {move || rotated().map(|s| view! { <SecretPanel secret=s title="New signing secret"/> })}
         {if can_edit {
@@ -85,7 +119,12 @@ fn Loaded(
                     <h3>"Settings"</h3>
                     <ConfigureForm id=Some(d.id) initial=form report=flash.report.clone()/>
                 </section>
-                <EnableForm d=d.clone() toggle/>
+                {match (d.disabled_reason, failing) {
+                    (Some(DisabledReason::Auto), Some(failing)) if !d.enabled => Either::Left(
+                        view! { <ReEnableForm d=d.clone() failing is_admin enable/> },
+                    ),
+                    _ => Either::Right(view! { <EnableForm d=d.clone() toggle/> }),
+                }}
                 <SecretControls d=d.clone() rotate/>
                 <DeleteForm id=d.id/>
             })
@@ -140,6 +179,88 @@ fn EnableForm(d: DestinationView, toggle: ServerAction<SetDestinationEnabled>) -
                 <input type="hidden" name="enabled" value=(!d.enabled).to_string()/>
                 <span>{if d.enabled { "Alerts are sent to this destination." } else { "This destination receives nothing while disabled." }}</span>
                 <button type="submit" class="button secondary">{if d.enabled { "Disable" } else { "Enable" }}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `Enabled`, `Disabled`, or `Disabled automatically`.
+fn state_label(d: &DestinationView) -> &'static str {
+    match (d.enabled, d.disabled_reason) {
+        (true, _) => "Enabled",
+        (false, Some(DisabledReason::Auto)) => "Disabled automatically",
+        (false, _) => "Disabled",
+    }
+}
+
+/// Why and since when a disabled destination is disabled.
+fn disabled_note(d: &DestinationView, failing: Option<FailedWhileFailing>) -> Option<String> {
+    if d.enabled {
+        return None;
+    }
+    let at = d.disabled_at.map(utc_minute);
+    Some(match (d.disabled_reason, at, failing) {
+        (Some(DisabledReason::Auto), Some(at), Some(f)) => format!(
+            "Disabled automatically on {at}: every delivery failed since {}. Its queued deliveries wait until it is enabled.",
+            utc_minute(f.failing_since)
+        ),
+        (Some(DisabledReason::Auto), Some(at), None) => format!(
+            "Disabled automatically on {at}: every delivery failed. Its queued deliveries wait until it is enabled."
+        ),
+        (_, Some(at), _) => format!("Disabled by hand on {at}."),
+        (_, None, _) => "Disabled.".to_owned(),
+    })
+}
+
+/// `5 deliveries`, or `more than 100,000 deliveries` past the cap.
+fn failed_count(failed: i64) -> String {
+    match failed {
+        1 => "1 delivery".to_owned(),
+        n if n > REDELIVER_ON_ENABLE_CAP => "more than 100,000 deliveries".to_owned(),
+        n => format!("{n} deliveries"),
+    }
+}
+
+/// Enabling a destination disabled automatically: enable only, or (admins)
+/// enable and queue again what failed while it was failing.
+#[component]
+fn ReEnableForm(
+    d: DestinationView,
+    failing: FailedWhileFailing,
+    is_admin: bool,
+    enable: ServerAction<EnableDestination>,
+) -> impl IntoView {
+    let error = action_error(enable);
+    let since = utc_minute(failing.failing_since);
+    let count = failed_count(failing.failed);
+    let offer = if failing.failed == 0 {
+        format!("No delivery ended failed since {since}.")
+    } else {
+        format!("{count} ended failed since {since}.")
+    };
+    let redeliver_label = match failing.failed {
+        1 => "Enable and redeliver 1 failed delivery".to_owned(),
+        n if n > REDELIVER_ON_ENABLE_CAP => "Enable and redeliver the first 100,000".to_owned(),
+        n => format!("Enable and redeliver {n} failed deliveries"),
+    };
+    let can_redeliver = failing.failed > 0 && is_admin;
+    view! {
+        <section class="panel">
+            <h3>"Delivery"</h3>
+            <FormAlert error/>
+            <p id="failed-while-failing">{offer}</p>
+            {(failing.failed > 0 && !is_admin).then(|| view! {
+                <p class="hint">"An admin can enable it and redeliver them (same webhook-id and body, a fresh retry schedule)."</p>
+            })}
+            {can_redeliver.then(|| view! {
+                <p class="hint">"Redelivering sends them again with the same webhook-id and body and a fresh retry schedule."</p>
+            })}
+            <ActionForm action=enable attr:class="inline-form">
+                <input type="hidden" name="id" value=d.id.to_string()/>
+                <button type="submit" name="redeliver" value="false" class="button secondary">"Enable"</button>
+                {can_redeliver.then(|| view! {
+                    <button type="submit" name="redeliver" value="true" class="button primary">{redeliver_label}</button>
+                })}
             </ActionForm>
         </section>
     }

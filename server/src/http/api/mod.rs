@@ -13,6 +13,7 @@ mod path;
 mod people;
 mod rules;
 mod scope;
+mod settings;
 mod times;
 
 use crate::services::Services;
@@ -37,6 +38,7 @@ pub fn routes() -> (Router<Services>, utoipa::openapi::OpenApi) {
         .merge(rules::routes())
         .merge(deliveries::routes())
         .merge(people::routes())
+        .merge(settings::routes())
         .split_for_parts()
 }
 

@@ -6,7 +6,7 @@
 //! Answers whose JSON is shaped at the edge (a destination's `auth` object,
 //! RFC 3339 times) are described by the `*Doc` types here.
 
-use app::model::{HeaderRow, LastResult};
+use app::model::{DisabledReason, HeaderRow, LastResult};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -99,6 +99,12 @@ pub struct DestinationDoc {
     /// A secret header has no `value`.
     pub headers: Vec<HeaderRow>,
     pub enabled: bool,
+    /// `manual` or `auto` (every delivery failed for `ALERTWIRE_AUTO_DISABLE_AFTER`);
+    /// `null` while enabled.
+    pub disabled_reason: Option<DisabledReason>,
+    /// When it was disabled; `null` while enabled.
+    #[schema(format = DateTime)]
+    pub disabled_at: Option<String>,
     pub last_result: Option<LastResult>,
     #[schema(format = DateTime)]
     pub previous_secret_expires_at: Option<String>,

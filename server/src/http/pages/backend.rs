@@ -10,10 +10,10 @@ use crate::services::Services;
 use app::backend::{Backend, DestinationSubmission, NewUserInput};
 use app::error::AppError;
 use app::model::{
-    AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
-    DeliveryView, DestinationFlash, DestinationList, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
-    UserView, ALERTS_PER_PAGE,
+    AlertView, ApiKeysPage, AutoDisabled, CurrentUser, DeliveryDetail, DeliveryFilter,
+    DeliveryPage, DeliveryView, DestinationFlash, DestinationList, DestinationOutcome,
+    DestinationPageData, DestinationView, DestinationWithSecret, Enabled, Intent, NewApiKey,
+    NotificationSettings, RuleForm, RuleView, RulesPage, UserView, ALERTS_PER_PAGE,
 };
 use std::net::IpAddr;
 use tower_sessions::Session;
@@ -147,7 +147,15 @@ impl Backend for PageBackend {
         let flash = flash::take_destination(self.services.secrets(), session)
             .await?
             .filter(|f| f.destination_id == id);
-        Ok(DestinationPageData { destination, flash })
+        let failed_while_failing = match id {
+            Some(id) => self.services.failed_while_failing(id).await?,
+            None => None,
+        };
+        Ok(DestinationPageData {
+            destination,
+            flash,
+            failed_while_failing,
+        })
     }
 
     async fn submit_destination(
@@ -214,6 +222,37 @@ impl Backend for PageBackend {
 
     async fn delete_destination(&self, id: i64) -> Result<(), AppError> {
         self.services.delete_destination(id).await
+    }
+
+    async fn enable_destination(
+        &self,
+        session: &Session,
+        plain_form: bool,
+        id: i64,
+        redeliver: bool,
+    ) -> Result<Enabled, AppError> {
+        let enabled = self.services.enable_destination(id, redeliver).await?;
+        if plain_form {
+            let flash = DestinationFlash {
+                destination_id: Some(id),
+                notice: Some(enabled.notice()),
+                ..DestinationFlash::default()
+            };
+            self.flash(session, flash).await?;
+        }
+        Ok(enabled)
+    }
+
+    async fn auto_disabled_destinations(&self) -> Result<Vec<AutoDisabled>, AppError> {
+        self.services.auto_disabled_destinations().await
+    }
+
+    async fn notification_settings(&self) -> Result<NotificationSettings, AppError> {
+        self.services.notification_settings().await
+    }
+
+    async fn set_notification_destinations(&self, ids: Vec<i64>) -> Result<Vec<i64>, AppError> {
+        self.services.set_notification_destinations(&ids).await
     }
 
     async fn reveal_signing_secret(

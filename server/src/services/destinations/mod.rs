@@ -15,8 +15,8 @@ use crate::domain::destination::{parse, Auth, KeptSecrets, ValidDestination};
 use crate::store::destinations::{self as rows, DestinationFields, DestinationRow};
 use app::error::{AppError, FormErrors};
 use app::model::{
-    DestinationForm, DestinationList, DestinationView, DestinationWithSecret, HeaderRow,
-    LastResult, DESTINATIONS_PER_PAGE,
+    DestinationForm, DestinationList, DestinationView, DestinationWithSecret, DisabledReason,
+    HeaderRow, LastResult, DESTINATIONS_PER_PAGE,
 };
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ pub(super) fn not_found() -> AppError {
     AppError::NotFound("No such destination".into())
 }
 
-fn view(row: &DestinationRow) -> DestinationView {
+pub(super) fn view(row: &DestinationRow) -> DestinationView {
     // A secret header shows its name only.
     let headers = stored_headers(row)
         .into_iter()
@@ -55,6 +55,12 @@ fn view(row: &DestinationRow) -> DestinationView {
         api_key_header: row.auth_header.clone(),
         headers,
         enabled: row.enabled,
+        disabled_reason: row
+            .disabled_reason
+            .as_deref()
+            .and_then(DisabledReason::parse)
+            .filter(|_| !row.enabled),
+        disabled_at: row.disabled_at.filter(|_| !row.enabled),
         last_result: match (
             row.last_result_ok,
             &row.last_result_summary,
