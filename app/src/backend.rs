@@ -7,7 +7,7 @@
 
 use crate::error::AppError;
 use crate::model::{
-    AlertView, ApiKeysPage, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
+    AlertView, ApiKeysPage, AuditFilter, AuditLogData, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
     DeliveryView, DestinationForm, DestinationList, DestinationOutcome, DestinationPageData,
     DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
     UserView,
@@ -131,6 +131,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError>;
     /// Queues a delivered or failed delivery again (admins only).
     async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError>;
+
+    /// Settings -> Audit log: one page, and the actors its filter offers.
+    async fn audit_log(&self, filter: AuditFilter) -> Result<AuditLogData, AppError>;
+    /// How long history is kept, in milliseconds (`--retention`).
+    fn history_kept_ms(&self) -> u64;
 }
 
 /// One submission of the Configure form.

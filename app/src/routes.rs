@@ -1,6 +1,7 @@
 use crate::components::shell::AppShell;
 use crate::pages::{
-    account::AccountPage, alerts::*, api_keys::ApiKeysPage, destinations::*, login::LoginPage,
+    account::AccountPage, alerts::*, api_keys::ApiKeysPage, audit_log::AuditLogPage, destinations::*,
+    login::LoginPage,
     not_found::NotFound, settings::SettingsArea, setup::SetupPage, users::UsersPage,
 };
 use leptos::prelude::*;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") ssr=SsrMode::Async view=AccountPage/>
                         <Route path=path!("/users") ssr=SsrMode::Async view=UsersPage/>
                         <Route path=path!("/api-keys") ssr=SsrMode::Async view=ApiKeysPage/>
+                        <Route path=path!("/audit-log") ssr=SsrMode::Async view=AuditLogPage/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

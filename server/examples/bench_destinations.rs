@@ -57,6 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         delivery_lease: "60s".into(),
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
+        retention: "30d".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());
@@ -64,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(app.run_until(std::future::pending()));
 
     services
-        .create_user(app::backend::NewUserInput {
+        .create_user(&server::services::Actor::command_line(), app::backend::NewUserInput {
             email: "bench@example.com".into(),
             password: PASSWORD.into(),
             password_confirm: PASSWORD.into(),
@@ -90,7 +91,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             bearer_token: format!("token-{i}"),
             ..Default::default()
         };
-        services.create_destination(&form).await?;
+        services
+            .create_destination(&server::services::Actor::command_line(), &form)
+            .await?;
     }
     println!(
         "created {DESTINATIONS} destinations in {:.1}s",

@@ -24,6 +24,8 @@ pub struct Config {
     pub max_in_flight_per_destination: i64,
     /// `None`: `/metrics` needs no token.
     pub metrics_token: Option<MetricsToken>,
+    /// History older than this is removed.
+    pub retention: Duration,
 }
 
 /// Leases are short so a crashed process's work is picked up within a minute.
@@ -99,6 +101,8 @@ impl Config {
             .map(MetricsToken::parse)
             .transpose()
             .map_err(bad("--metrics-token", "ALERTWIRE_METRICS_TOKEN"))?;
+        let retention = parse_retention(&s.retention)
+            .map_err(bad("--retention", "ALERTWIRE_RETENTION"))?;
         Ok(Config {
             database,
             listen,
@@ -111,6 +115,7 @@ impl Config {
             delivery_lease,
             max_in_flight_per_destination,
             metrics_token,
+            retention,
         })
     }
 
@@ -137,8 +142,26 @@ fn parse_public_url(raw: Option<&str>) -> Result<Option<Url>, String> {
     Ok(Some(url))
 }
 
-/// `250ms`, `30s`, `5m`, `1h`; a bare `0` is zero.
+const DAY_MS: u64 = 24 * 3_600_000;
+
+/// `250ms`, `30s`, `5m`, `1h`, `7d`; a bare `0` is zero. At most a week.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    parse_duration_up_to(raw, 7 * DAY_MS, "a week")
+}
+
+/// A retention window: a duration from one second to ten years (`30d`).
+pub fn parse_retention(raw: &str) -> Result<Duration, String> {
+    let window = parse_duration_up_to(raw, 3650 * DAY_MS, "ten years")?;
+    if window < Duration::from_secs(1) {
+        return Err(format!(
+            "{:?} is shorter than a second: write e.g. 90s, 12h or 30d",
+            raw.trim()
+        ));
+    }
+    Ok(window)
+}
+
+fn parse_duration_up_to(raw: &str, max_ms: u64, max: &str) -> Result<Duration, String> {
     let text = raw.trim();
     if text == "0" {
         return Ok(Duration::ZERO);
@@ -149,16 +172,21 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 250ms, 30s, 5m or 1h"))?;
+        .map_err(|_| format!("{text:?} is not a duration like 250ms, 30s, 5m, 1h or 7d"))?;
     let ms = match unit {
         "ms" => Some(n),
         "s" => n.checked_mul(1000),
         "m" => n.checked_mul(60_000),
         "h" => n.checked_mul(3_600_000),
-        _ => return Err(format!("{text:?} has no unit: write 250ms, 30s, 5m or 1h")),
+        "d" => n.checked_mul(DAY_MS),
+        _ => {
+            return Err(format!(
+                "{text:?} has no unit: write 250ms, 30s, 5m, 1h or 7d"
+            ))
+        }
     }
-    .filter(|ms| *ms <= 7 * 24 * 3_600_000)
-    .ok_or_else(|| format!("{text:?} is longer than a week"))?;
+    .filter(|ms| *ms <= max_ms)
+    .ok_or_else(|| format!("{text:?} is longer than {max}"))?;
     Ok(Duration::from_millis(ms))
 }
 
@@ -236,8 +264,20 @@ mod tests {
         assert_eq!(parse_duration(" 30s "), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        for bad in ["", "s", "10", "1d", "-1s", "1.5s", "9999999h", "abc"] {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        for bad in ["", "s", "10", "8d", "-1s", "1.5s", "9999999h", "abc", "1w"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn retention_windows() {
+        assert_eq!(parse_retention("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(parse_retention("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_retention(" 12h "), Ok(Duration::from_secs(12 * 3600)));
+        assert_eq!(parse_retention("365d"), Ok(Duration::from_secs(365 * 86_400)));
+        for bad in ["0", "0s", "500ms", "3651d", "30", "30 days", ""] {
+            assert!(parse_retention(bad).is_err(), "{bad:?}");
         }
     }
 

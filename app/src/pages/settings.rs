@@ -18,6 +18,7 @@ pub fn SettingsArea() -> impl IntoView {
                 if is_admin {
                     tabs.push(("/settings/users", "Users"));
                     tabs.push(("/settings/api-keys", "API keys"));
+                    tabs.push(("/settings/audit-log", "Audit log"));
                 }
                 view! { <Tabs label="Settings" index="/settings" tabs/> }
             })}

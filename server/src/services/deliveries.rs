@@ -1,9 +1,11 @@
 //! The delivery log: list, detail with every attempt, and re-driving.
 
+use super::audit::{object, Actor};
 use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::domain::delivery_filter::parse as parse_filter;
 use crate::store::deliveries::{self as rows, AttemptRow, DeliveryRow};
+use app::domain::{AuditAction, ObjectKind};
 use app::error::AppError;
 use app::model::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView, DELIVERIES_PER_PAGE,
@@ -52,6 +54,15 @@ fn attempt_view(row: AttemptRow) -> AttemptView {
     }
 }
 
+/// A delivery in the audit log: `alert_… to <destination>`.
+pub(crate) fn delivery_object(row: &DeliveryRow) -> app::model::AuditObject {
+    object(
+        ObjectKind::Delivery,
+        row.id,
+        &format!("{} to {}", row.public_id, row.destination_name),
+    )
+}
+
 impl Services {
     pub async fn deliveries(&self, filter: &DeliveryFilter) -> Result<DeliveryPage, AppError> {
         let filter = parse_filter(filter).map_err(AppError::Invalid)?;
@@ -95,7 +106,7 @@ impl Services {
 
     /// Queues a delivered or failed delivery again, with the same `webhook-id`
     /// and body and a fresh retry schedule.
-    pub async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError> {
+    pub async fn redeliver(&self, actor: &Actor, id: i64) -> Result<DeliveryView, AppError> {
         let db = self.db();
         let row = rows::get(db, id)
             .await
@@ -114,6 +125,8 @@ impl Services {
             return Err(AppError::Conflict("This delivery is already queued".into()));
         }
         tracing::info!(delivery_id = id, "delivery re-driven");
+        self.record_audit(actor, AuditAction::Redeliver, delivery_object(&row))
+            .await?;
         self.queue().wake.notify_one();
         rows::pg_notify(db).await.map_err(internal)?;
         Ok(view(

@@ -5,10 +5,12 @@
 
 pub mod alerts;
 pub mod api_keys;
+pub mod audit;
 pub mod auth_attempts;
 pub mod deliveries;
 pub mod destinations;
 pub mod files;
+pub mod retention;
 pub mod rules;
 pub mod users;
 

@@ -156,6 +156,7 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         delivery_lease: "60s".into(),
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
+        retention: "30d".into(),
     }
 }
 
@@ -348,7 +349,7 @@ impl TestApp {
     /// Creates a user directly through the services.
     pub async fn create_user(&self, email: &str, role: &str) {
         self.services
-            .create_user(app::backend::NewUserInput {
+            .create_user(&server::services::Actor::command_line(), app::backend::NewUserInput {
                 email: email.into(),
                 password: PASSWORD.into(),
                 password_confirm: PASSWORD.into(),

@@ -87,7 +87,7 @@ fn status_badge(status: DeliveryStatus) -> impl IntoView + use<> {
 }
 
 /// Percent-encodes a query value (cursors are opaque text).
-fn query_value(raw: &str) -> String {
+pub(crate) fn query_value(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for byte in raw.bytes() {
         match byte {

@@ -68,8 +68,12 @@ async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Val
 
 #[utoipa::path(post,
     operation_id = "redeliver", path = "/deliveries/{id}/redeliver", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Queued again with the same webhook-id and body", body = RedeliveredDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Still queued, or its destination was deleted", body = ErrorBody)), security(("api_key" = ["admin"])))]
-async fn redeliver(State(s): State<Services>, _: Manage, Id(id): Id) -> Result<Response, ApiError> {
-    let delivery = s.redeliver(id).await?;
+async fn redeliver(
+    State(s): State<Services>,
+    Manage(_, actor): Manage,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let delivery = s.redeliver(&actor, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         answer(&json!({ "delivery": delivery }))?,

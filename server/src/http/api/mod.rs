@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1` (API keys, JSON).
 
 mod alerts;
+mod audit;
 mod auth;
 mod deliveries;
 mod destinations;
@@ -37,6 +38,7 @@ pub fn routes() -> (Router<Services>, utoipa::openapi::OpenApi) {
         .merge(rules::routes())
         .merge(deliveries::routes())
         .merge(people::routes())
+        .merge(audit::routes())
         .split_for_parts()
 }
 
