@@ -7,10 +7,10 @@
 
 use crate::error::AppError;
 use crate::model::{
-    AlertView, ApiKeysPage, AuditFilter, AuditLogData, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
-    DeliveryView, DestinationForm, DestinationList, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
-    UserView,
+    AlertView, ApiKeysPage, AuditFilter, AuditLogData, CurrentUser, DeliveryDetail, DeliveryFilter,
+    DeliveryPage, DeliveryView, DestinationForm, DestinationList, DestinationOutcome,
+    DestinationPageData, DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm,
+    RuleView, RulesPage, UserView,
 };
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -36,7 +36,7 @@ pub fn duration_words(ms: u64) -> String {
     ];
     let (size, unit) = units
         .into_iter()
-        .find(|(size, _)| ms % size == 0 && ms >= *size)
+        .find(|(size, _)| ms.is_multiple_of(*size) && ms >= *size)
         .unwrap_or((1, "millisecond"));
     let n = ms / size;
     if n == 1 {

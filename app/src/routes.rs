@@ -1,8 +1,8 @@
 use crate::components::shell::AppShell;
 use crate::pages::{
-    account::AccountPage, alerts::*, api_keys::ApiKeysPage, audit_log::AuditLogPage, destinations::*,
-    login::LoginPage,
-    not_found::NotFound, settings::SettingsArea, setup::SetupPage, users::UsersPage,
+    account::AccountPage, alerts::*, api_keys::ApiKeysPage, audit_log::AuditLogPage,
+    destinations::*, login::LoginPage, not_found::NotFound, settings::SettingsArea,
+    setup::SetupPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -65,12 +65,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(app.run_until(std::future::pending()));
 
     services
-        .create_user(&server::services::Actor::command_line(), app::backend::NewUserInput {
-            email: "bench@example.com".into(),
-            password: PASSWORD.into(),
-            password_confirm: PASSWORD.into(),
-            role: "admin".into(),
-        })
+        .create_user(
+            &server::services::Actor::command_line(),
+            app::backend::NewUserInput {
+                email: "bench@example.com".into(),
+                password: PASSWORD.into(),
+                password_confirm: PASSWORD.into(),
+                role: "admin".into(),
+            },
+        )
         .await?;
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     client

@@ -101,8 +101,8 @@ impl Config {
             .map(MetricsToken::parse)
             .transpose()
             .map_err(bad("--metrics-token", "ALERTWIRE_METRICS_TOKEN"))?;
-        let retention = parse_retention(&s.retention)
-            .map_err(bad("--retention", "ALERTWIRE_RETENTION"))?;
+        let retention =
+            parse_retention(&s.retention).map_err(bad("--retention", "ALERTWIRE_RETENTION"))?;
         Ok(Config {
             database,
             listen,
@@ -275,7 +275,10 @@ mod tests {
         assert_eq!(parse_retention("30d"), Ok(Duration::from_secs(30 * 86_400)));
         assert_eq!(parse_retention("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_retention(" 12h "), Ok(Duration::from_secs(12 * 3600)));
-        assert_eq!(parse_retention("365d"), Ok(Duration::from_secs(365 * 86_400)));
+        assert_eq!(
+            parse_retention("365d"),
+            Ok(Duration::from_secs(365 * 86_400))
+        );
         for bad in ["0", "0s", "500ms", "3651d", "30", "30 days", ""] {
             assert!(parse_retention(bad).is_err(), "{bad:?}");
         }

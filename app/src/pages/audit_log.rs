@@ -87,7 +87,9 @@ fn AuditLoaded(result: Result<AuditLogData, AppError>, filter: AuditFilter) -> i
         Err(err) => (None, Vec::new(), Some(err)),
     };
     let messages: Vec<String> = match &error {
-        Some(AppError::Invalid(errors)) => errors.fields.iter().map(|f| f.message.clone()).collect(),
+        Some(AppError::Invalid(errors)) => {
+            errors.fields.iter().map(|f| f.message.clone()).collect()
+        }
         Some(err) => vec![err.to_string()],
         None => Vec::new(),
     };
@@ -141,9 +143,7 @@ fn AuditFilterForm(filter: AuditFilter, actors: Vec<AuditActor>) -> impl IntoVie
     let actor = filter.actor.clone().unwrap_or_default();
     let object = filter.object.clone().unwrap_or_default();
     // A filter on one object (`destination:4`) stays offered as it is.
-    let one_object = object
-        .contains(':')
-        .then(|| object.clone());
+    let one_object = object.contains(':').then(|| object.clone());
     let since = filter.since.as_deref().map(local_field).unwrap_or_default();
     let until = filter.until.as_deref().map(local_field).unwrap_or_default();
     view! {

@@ -82,13 +82,14 @@ pub fn parse(filter: &AuditFilter) -> Result<ValidAuditFilter, FormErrors> {
             errors.keep(name, v);
         }
     }
-    let actor = given(&filter.actor).and_then(|a| actor(a).map_err(|m| errors.add("actor", m)).ok());
+    let actor =
+        given(&filter.actor).and_then(|a| actor(a).map_err(|m| errors.add("actor", m)).ok());
     let object =
         given(&filter.object).and_then(|o| object(o).map_err(|m| errors.add("object", m)).ok());
-    let since =
-        given(&filter.since).and_then(|t| time("since", t).map_err(|m| errors.add("since", m)).ok());
-    let until =
-        given(&filter.until).and_then(|t| time("until", t).map_err(|m| errors.add("until", m)).ok());
+    let since = given(&filter.since)
+        .and_then(|t| time("since", t).map_err(|m| errors.add("since", m)).ok());
+    let until = given(&filter.until)
+        .and_then(|t| time("until", t).map_err(|m| errors.add("until", m)).ok());
     if let (Some(since), Some(until)) = (since, until) {
         if until <= since {
             errors.add("until", "until must be later than since");

@@ -62,7 +62,10 @@ impl Services {
         let secret = generate_key();
         let prefix: String = secret.chars().take(SHOWN_PREFIX_LEN).collect();
         let hash = hash_key(&secret);
-        let audit = actor.entry(AuditAction::Create, unsaved(ObjectKind::ApiKey, name.as_str()));
+        let audit = actor.entry(
+            AuditAction::Create,
+            unsaved(ObjectKind::ApiKey, name.as_str()),
+        );
         let row = api_keys::insert(
             self.db(),
             name.as_str(),

@@ -112,7 +112,10 @@ pub fn unsaved(kind: ObjectKind, name: &str) -> AuditObject {
 }
 
 fn view(row: EntryRow) -> AuditEntryView {
-    let actor = match (row.actor_kind.as_deref().map(ActorKind::parse), row.actor_id) {
+    let actor = match (
+        row.actor_kind.as_deref().map(ActorKind::parse),
+        row.actor_id,
+    ) {
         (Some(Ok(kind)), Some(id)) => Some(AuditActor {
             kind,
             id,

@@ -169,7 +169,10 @@ impl Services {
 
     pub async fn delete_rule(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
         let audit = actor.entry(AuditAction::Delete, unsaved(ObjectKind::Rule, ""));
-        if !rows::delete(self.db(), id, &audit).await.map_err(internal)? {
+        if !rows::delete(self.db(), id, &audit)
+            .await
+            .map_err(internal)?
+        {
             return Err(not_found());
         }
         tracing::info!(rule_id = id, "rule deleted");

@@ -103,7 +103,13 @@ pub async fn save(
 
 /// Runs `sql` (ending in `RETURNING name`, the id bound last) and writes
 /// `audit` about the rule in the same transaction; false when there is no such rule.
-async fn change(db: &Db, sql: &str, enabled: Option<bool>, id: i64, audit: &Entry) -> StoreResult<bool> {
+async fn change(
+    db: &Db,
+    sql: &str,
+    enabled: Option<bool>,
+    id: i64,
+    audit: &Entry,
+) -> StoreResult<bool> {
     on_db!(db, pool => {
         let mut tx = pool.begin_with(db.begin_write()).await?;
         let mut query = sqlx::query_as(sql);
@@ -126,7 +132,14 @@ pub async fn set_enabled(db: &Db, id: i64, enabled: bool, audit: &Entry) -> Stor
 }
 
 pub async fn delete(db: &Db, id: i64, audit: &Entry) -> StoreResult<bool> {
-    change(db, "DELETE FROM rules WHERE id = $1 RETURNING name", None, id, audit).await
+    change(
+        db,
+        "DELETE FROM rules WHERE id = $1 RETURNING name",
+        None,
+        id,
+        audit,
+    )
+    .await
 }
 
 /// How many of `ids` are live destinations.

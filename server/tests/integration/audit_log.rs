@@ -168,9 +168,13 @@ async fn scenario(w: &World) -> Made {
     let api_destination = created["destination"]["id"].as_i64().unwrap();
     secrets.push(created["signing_secret"].as_str().unwrap().into());
     let d = format!("/destinations/{api_destination}");
-    w.ok(Method::PATCH, &d, Some(json!({"name": "Api dest 2",
-        "auth": {"type": "api_key", "header": "X-Key", "key": API_KEY_VALUE}})))
-        .await;
+    w.ok(
+        Method::PATCH,
+        &d,
+        Some(json!({"name": "Api dest 2",
+        "auth": {"type": "api_key", "header": "X-Key", "key": API_KEY_VALUE}})),
+    )
+    .await;
     w.ok(Method::PATCH, &d, Some(json!({"enabled": false})))
         .await;
     w.ok(Method::PATCH, &d, Some(json!({"enabled": true})))
@@ -190,8 +194,12 @@ async fn scenario(w: &World) -> Made {
         .await;
     let api_rule = rule["id"].as_i64().unwrap();
     let rule_path = format!("/rules/{api_rule}");
-    w.ok(Method::PATCH, &rule_path, Some(json!({"name": "Api rule 2"})))
-        .await;
+    w.ok(
+        Method::PATCH,
+        &rule_path,
+        Some(json!({"name": "Api rule 2"})),
+    )
+    .await;
     let posted = w
         .ok(
             Method::POST,
@@ -269,10 +277,16 @@ async fn scenario(w: &World) -> Made {
         ],
     )
     .await;
-    w.call("set_destination_enabled", &[("id", &id), ("enabled", "false")])
-        .await;
-    w.call("set_destination_enabled", &[("id", &id), ("enabled", "true")])
-        .await;
+    w.call(
+        "set_destination_enabled",
+        &[("id", &id), ("enabled", "false")],
+    )
+    .await;
+    w.call(
+        "set_destination_enabled",
+        &[("id", &id), ("enabled", "true")],
+    )
+    .await;
     let wrong = w
         .app()
         .call(
@@ -282,9 +296,14 @@ async fn scenario(w: &World) -> Made {
         )
         .await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
-    let revealed: String =
-        serde_json::from_str(&w.call("reveal_signing_secret", &[("id", &id), ("password", PASSWORD)]).await)
-            .unwrap();
+    let revealed: String = serde_json::from_str(
+        &w.call(
+            "reveal_signing_secret",
+            &[("id", &id), ("password", PASSWORD)],
+        )
+        .await,
+    )
+    .unwrap();
     secrets.push(revealed);
     let rotated: DestinationWithSecret =
         serde_json::from_str(&w.call("rotate_signing_secret", &[("id", &id)]).await).unwrap();
@@ -316,8 +335,11 @@ async fn scenario(w: &World) -> Made {
         ],
     )
     .await;
-    w.call("set_rule_enabled", &[("id", &rule_id), ("enabled", "false")])
-        .await;
+    w.call(
+        "set_rule_enabled",
+        &[("id", &rule_id), ("enabled", "false")],
+    )
+    .await;
     w.call("set_rule_enabled", &[("id", &rule_id), ("enabled", "true")])
         .await;
     w.ok(
@@ -353,8 +375,11 @@ async fn scenario(w: &World) -> Made {
     w.call("set_user_active", &[("user_id", &uid), ("active", "true")])
         .await;
     let key: NewApiKey = serde_json::from_str(
-        &w.call("create_api_key", &[("name", "Page key"), ("role", "viewer")])
-            .await,
+        &w.call(
+            "create_api_key",
+            &[("name", "Page key"), ("role", "viewer")],
+        )
+        .await,
     )
     .unwrap();
     secrets.push(key.secret.clone());
@@ -460,7 +485,10 @@ async fn every_kind_of_action_is_recorded_with_who_and_where(w: &World) {
         format!("{admin}|test|destination:null|Unsaved dest"),
         format!("{admin}|disable|destination:{p}|Page dest 2"),
         format!("{admin}|enable|destination:{p}|Page dest 2"),
-        format!("{admin}|password_reentry_failed|user:{}|admin@example.com", w.admin_id),
+        format!(
+            "{admin}|password_reentry_failed|user:{}|admin@example.com",
+            w.admin_id
+        ),
         format!("{admin}|reveal_secret|destination:{p}|Page dest 2"),
         format!("{admin}|rotate_secret|destination:{p}|Page dest 2"),
         format!("{admin}|create|rule:"),
@@ -475,7 +503,10 @@ async fn every_kind_of_action_is_recorded_with_who_and_where(w: &World) {
         format!("{admin}|activate|user:{u}|new.person@example.com"),
         format!("{admin}|create|api_key:"),
         format!("{admin}|revoke|api_key:"),
-        format!("{admin}|change_password|user:{}|admin@example.com", w.admin_id),
+        format!(
+            "{admin}|change_password|user:{}|admin@example.com",
+            w.admin_id
+        ),
         format!("{admin}|delete|destination:{p}|Page dest 2"),
         format!("{key}|delete|destination:{a}|Api dest 2"),
         format!("nobody|sign_in_failed|user:{u}|new.person@example.com"),
@@ -502,7 +533,9 @@ async fn every_kind_of_action_is_recorded_with_who_and_where(w: &World) {
     // Names as they were: the rules' and keys' names, the deliveries'.
     assert!(lines.contains(&format!("{key}|create|rule:{}|Api rule", made.api_rule)));
     assert!(lines.contains(&format!("{key}|update|rule:{}|Api rule 2", made.api_rule)));
-    assert!(lines.iter().any(|l| l.starts_with(&format!("{admin}|create|api_key:")) && l.ends_with("|Page key")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with(&format!("{admin}|create|api_key:")) && l.ends_with("|Page key")));
     assert!(lines
         .iter()
         .any(|l| l.contains("|redeliver|delivery:") && l.ends_with(" to Api dest 2")));
@@ -535,7 +568,10 @@ async fn every_kind_of_action_is_recorded_with_who_and_where(w: &World) {
         HEADER_SECRET,
         API_KEY_VALUE,
     ]) {
-        assert!(!all.contains(secret), "{secret} is in the audit log:\n{all}");
+        assert!(
+            !all.contains(secret),
+            "{secret} is in the audit log:\n{all}"
+        );
     }
     // Nor a fragment of one: a secret's first characters, as an API key's prefix is shown elsewhere.
     for secret in &made.secrets {
@@ -572,7 +608,10 @@ async fn the_log_filters_by_actor_object_and_time_in_cursor_pages(w: &World) {
     assert_eq!(rules.len(), 8);
     assert!(rules.iter().all(|e| e["object"]["kind"] == "rule"));
     let both = w
-        .entries(&format!("actor=user:{}&object=user:{}", w.admin_id, made.user))
+        .entries(&format!(
+            "actor=user:{}&object=user:{}",
+            w.admin_id, made.user
+        ))
         .await;
     assert_eq!(both.len(), 4);
 
@@ -626,7 +665,10 @@ async fn the_log_filters_by_actor_object_and_time_in_cursor_pages(w: &World) {
     let second = w
         .ok(
             Method::GET,
-            &format!("/audit-log?limit=2&actor=api_key:{}&cursor={next}", w.key_id),
+            &format!(
+                "/audit-log?limit=2&actor=api_key:{}&cursor={next}",
+                w.key_id
+            ),
             None,
         )
         .await;
@@ -681,8 +723,14 @@ async fn bad_filters_and_other_roles_are_refused(w: &World) {
             .secret;
         keys.push((role, key));
     }
-    let viewer = w.app().signed_in("viewer.person@example.com", "viewer").await;
-    let editor = w.app().signed_in("editor.person@example.com", "editor").await;
+    let viewer = w
+        .app()
+        .signed_in("viewer.person@example.com", "viewer")
+        .await;
+    let editor = w
+        .app()
+        .signed_in("editor.person@example.com", "editor")
+        .await;
     let before = last_id(w.app()).await;
     for (role, key) in &keys {
         let r = w.api_as(key, Method::GET, "/audit-log", None).await;
@@ -703,7 +751,10 @@ async fn bad_filters_and_other_roles_are_refused(w: &World) {
         let html = page.text().await.unwrap();
         assert!(html.contains("You do not have permission"), "{html}");
         assert!(!html.contains("Ops key"));
-        assert!(!html.contains("href=\"/settings/audit-log\""), "no tab for a {role}");
+        assert!(
+            !html.contains("href=\"/settings/audit-log\""),
+            "no tab for a {role}"
+        );
     }
     assert_eq!(
         last_id(w.app()).await,
@@ -735,7 +786,10 @@ async fn the_settings_page_lists_and_filters_without_javascript(w: &World) {
     let r = app.get(&w.admin, "/settings/audit-log").await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
-    assert!(html.contains("href=\"/settings/audit-log\""), "the Settings tab");
+    assert!(
+        html.contains("href=\"/settings/audit-log\""),
+        "the Settings tab"
+    );
     assert!(html.contains("From the key") && html.contains("From the admin"));
     assert!(html.contains("127.0.0.1"));
     // The setup's users and key were made from the command line.

@@ -349,12 +349,15 @@ impl TestApp {
     /// Creates a user directly through the services.
     pub async fn create_user(&self, email: &str, role: &str) {
         self.services
-            .create_user(&server::services::Actor::command_line(), app::backend::NewUserInput {
-                email: email.into(),
-                password: PASSWORD.into(),
-                password_confirm: PASSWORD.into(),
-                role: role.into(),
-            })
+            .create_user(
+                &server::services::Actor::command_line(),
+                app::backend::NewUserInput {
+                    email: email.into(),
+                    password: PASSWORD.into(),
+                    password_confirm: PASSWORD.into(),
+                    role: role.into(),
+                },
+            )
             .await
             .expect("user created");
     }

@@ -70,7 +70,10 @@ async fn execute(db: &Db, sql: &str) {
 }
 
 async fn count(p: &Pipeline, sql: &str) -> i64 {
-    p.env.app.texts(&format!("SELECT CAST(({sql}) AS TEXT)")).await[0]
+    p.env
+        .app
+        .texts(&format!("SELECT CAST(({sql}) AS TEXT)"))
+        .await[0]
         .parse()
         .unwrap()
 }
@@ -125,13 +128,20 @@ async fn old_finished_history_goes_and_pending_and_recent_stay(p: &Pipeline) {
     assert_eq!(r.status(), StatusCode::OK);
 
     for name in ["a.old", "f.old", "p.old", "z.old", "nothing.matches"] {
-        assert_eq!(p.post_events(event(name)).await.status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            p.post_events(event(name)).await.status(),
+            StatusCode::ACCEPTED
+        );
     }
     let mut keyed = event("nothing.keyed");
     keyed["dedup_key"] = json!("old-key");
     assert_eq!(p.post_events(keyed).await.status(), StatusCode::ACCEPTED);
-    let old_delivered = p.settled(delivered_to, 1, "delivered", Duration::from_secs(10)).await;
-    let old_failed = p.settled(failed_to, 1, "failed", Duration::from_secs(10)).await;
+    let old_delivered = p
+        .settled(delivered_to, 1, "delivered", Duration::from_secs(10))
+        .await;
+    let old_failed = p
+        .settled(failed_to, 1, "failed", Duration::from_secs(10))
+        .await;
     // The first attempt failed; its retry is an hour away.
     let deadline = Instant::now() + Duration::from_secs(10);
     let pending = loop {
@@ -158,8 +168,13 @@ async fn old_finished_history_goes_and_pending_and_recent_stay(p: &Pipeline) {
     assert!(old_audit >= 5, "setup was audited: {old_audit}");
 
     // And now, recent history.
-    assert_eq!(p.post_events(event("a.new")).await.status(), StatusCode::ACCEPTED);
-    let both = p.settled(delivered_to, 2, "delivered", Duration::from_secs(10)).await;
+    assert_eq!(
+        p.post_events(event("a.new")).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let both = p
+        .settled(delivered_to, 2, "delivered", Duration::from_secs(10))
+        .await;
     let recent = both
         .iter()
         .find(|d| d.delivery.id != old_delivered[0].delivery.id)
@@ -199,13 +214,23 @@ async fn old_finished_history_goes_and_pending_and_recent_stay(p: &Pipeline) {
             "{what} was removed"
         );
         assert_eq!(
-            count(p, &format!("SELECT COUNT(*) FROM attempts WHERE delivery_id = {id}")).await,
+            count(
+                p,
+                &format!("SELECT COUNT(*) FROM attempts WHERE delivery_id = {id}")
+            )
+            .await,
             0,
             "{what}'s attempts were removed"
         );
     }
-    for alert in [&old_delivered[0].delivery.alert_id, &old_failed[0].delivery.alert_id] {
-        assert!(matches!(app.services.alert(alert).await, Err(AppError::NotFound(_))));
+    for alert in [
+        &old_delivered[0].delivery.alert_id,
+        &old_failed[0].delivery.alert_id,
+    ] {
+        assert!(matches!(
+            app.services.alert(alert).await,
+            Err(AppError::NotFound(_))
+        ));
     }
     // The pending delivery stays, old as it is, with its attempt, alert and event.
     let kept = app.services.delivery(pending.id).await.unwrap();
@@ -257,7 +282,9 @@ async fn the_background_task_prunes_a_short_window(p: &Pipeline) {
     let (delivered_to, _) = p.route("Delivered", &ok, "a.*").await;
     let (pending_to, _) = p.route("Pending", &down, "p.*").await;
     p.post_events(json!([event("a.1"), event("p.1")])).await;
-    let delivered = p.settled(delivered_to, 1, "delivered", Duration::from_secs(10)).await;
+    let delivered = p
+        .settled(delivered_to, 1, "delivered", Duration::from_secs(10))
+        .await;
     let id = delivered[0].delivery.id;
     // The task runs every second and removes what finished over two seconds ago.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -267,7 +294,10 @@ async fn the_background_task_prunes_a_short_window(p: &Pipeline) {
             assert!(pruned(&text, "deliveries") >= 1, "{text}");
             assert!(pruned(&text, "attempts") >= 1, "{text}");
             assert!(pruned(&text, "alerts") >= 1, "{text}");
-            assert!(pruned(&text, "audit_log") >= 1, "the setup's entries: {text}");
+            assert!(
+                pruned(&text, "audit_log") >= 1,
+                "the setup's entries: {text}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "not pruned in time:\n{text}");
@@ -369,10 +399,17 @@ async fn the_deliveries_tab_says_how_long_history_is_kept(p: &Pipeline) {
         let r = app.get(&p.env.editor, path).await;
         assert_eq!(r.status(), StatusCode::OK);
         let html = r.text().await.unwrap();
-        assert!(html.contains("History is kept for 1 hour."), "{path}:\n{html}");
+        assert!(
+            html.contains("History is kept for 1 hour."),
+            "{path}:\n{html}"
+        );
     }
     let r = app.call(&p.env.editor, "history_kept", &[]).await;
     assert_eq!(r.json::<u64>().await.unwrap(), 3_600_000);
     let r = app.call(&TestApp::browser(), "history_kept", &[]).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "signed-in people only");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "signed-in people only"
+    );
 }

@@ -97,7 +97,11 @@ async fn the_service_caps_the_grace_period(env: &Env) {
     let rotated = env
         .app
         .services
-        .rotate_signing_secret(&server::services::Actor::command_line(), id, Duration::from_secs(WEEK_SECS))
+        .rotate_signing_secret(
+            &server::services::Actor::command_line(),
+            id,
+            Duration::from_secs(WEEK_SECS),
+        )
         .await
         .unwrap();
     assert!(rotated.destination.previous_secret_expires_at.is_some());

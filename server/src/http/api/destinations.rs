@@ -265,9 +265,7 @@ async fn rotate(
             ))
         })?
     };
-    let rotated = s
-        .rotate_signing_secret(&actor, id, grace(&input)?)
-        .await?;
+    let rotated = s.rotate_signing_secret(&actor, id, grace(&input)?).await?;
     answer(
         &json!({ "destination": out(rotated.destination), "signing_secret": rotated.signing_secret }),
     )

@@ -10,10 +10,10 @@ use crate::services::{Actor, Services};
 use app::backend::{Backend, DestinationSubmission, NewUserInput};
 use app::error::AppError;
 use app::model::{
-    AlertView, ApiKeysPage, AuditFilter, AuditLogData, AUDIT_ENTRIES_PER_PAGE, CurrentUser, DeliveryDetail, DeliveryFilter, DeliveryPage,
-    DeliveryView, DestinationFlash, DestinationList, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm, RuleView, RulesPage,
-    UserView, ALERTS_PER_PAGE,
+    AlertView, ApiKeysPage, AuditFilter, AuditLogData, CurrentUser, DeliveryDetail, DeliveryFilter,
+    DeliveryPage, DeliveryView, DestinationFlash, DestinationList, DestinationOutcome,
+    DestinationPageData, DestinationView, DestinationWithSecret, Intent, NewApiKey, RuleForm,
+    RuleView, RulesPage, UserView, ALERTS_PER_PAGE, AUDIT_ENTRIES_PER_PAGE,
 };
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;

@@ -136,7 +136,10 @@ impl Services {
             .secrets()
             .seal(SIGNING_PURPOSE, &secret)
             .map_err(undecryptable)?;
-        let audit = actor.entry(AuditAction::Create, unsaved(ObjectKind::Destination, &fields.name));
+        let audit = actor.entry(
+            AuditAction::Create,
+            unsaved(ObjectKind::Destination, &fields.name),
+        );
         let row = match rows::insert(self.db(), &fields, &sealed, &audit).await {
             Ok(row) => row,
             Err(err) if err.is_unique_violation() => return Err(duplicate_name()),
@@ -158,7 +161,10 @@ impl Services {
         let row = self.row(id).await?;
         let valid = self.validate(form, &self.kept_for(&row, form)?).await?;
         let fields = self.fields(&valid)?;
-        let audit = actor.entry(AuditAction::Update, unsaved(ObjectKind::Destination, &fields.name));
+        let audit = actor.entry(
+            AuditAction::Update,
+            unsaved(ObjectKind::Destination, &fields.name),
+        );
         match rows::update(self.db(), id, &fields, &audit).await {
             Ok(Some(row)) => Ok(view(&row)),
             Ok(None) => Err(not_found()),

@@ -2,10 +2,10 @@
 //! rotated with a grace period during which both secrets sign.
 
 use super::{not_found, Services};
-use crate::services::audit::{object, unsaved, Actor};
 use crate::clock::now_ms;
 use crate::delivery::signer::generate_secret;
 use crate::delivery::targets::SIGNING_PURPOSE;
+use crate::services::audit::{object, unsaved, Actor};
 use crate::services::{internal, undecryptable};
 use crate::store::destinations as rows;
 use crate::store::users;

@@ -2,13 +2,13 @@
 //! through the same signer and client as real deliveries.
 
 use super::Services;
-use crate::services::audit::{object, unsaved, Actor};
 use crate::clock::now_ms;
 use crate::delivery::payload::{random_id, test_alert};
 use crate::delivery::request::{build, masked, Signed};
 use crate::delivery::signer::generate_secret;
 use crate::delivery::troubleshooting::explain;
 use crate::domain::destination::{parse, KeptSecrets, ValidDestination};
+use crate::services::audit::{object, unsaved, Actor};
 use crate::services::internal;
 use crate::store::destinations as rows;
 use app::domain::{AuditAction, ObjectKind};
