@@ -61,6 +61,7 @@ test('the hydrated pages work under the Content-Security-Policy, with no violati
     '/settings/account',
     '/settings/users',
     '/settings/api-keys',
+    '/settings/audit-log',
   ]) {
     await openHydrated(page, path);
   }
