@@ -124,6 +124,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         before: Option<i64>,
     ) -> Result<(Vec<AlertView>, Option<i64>), AppError>;
+    /// The alerts of one asset, newest first, like `recent_alerts`.
+    async fn asset_alerts(
+        &self,
+        qualified_name: &str,
+        before: Option<i64>,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError>;
     /// One alert by its public id (`alert_…`).
     async fn alert(&self, public_id: &str) -> Result<AlertView, AppError>;
 
@@ -131,6 +137,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError>;
     /// Queues a delivered or failed delivery again (admins only).
     async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError>;
+    /// Stops a queued delivery's attempts; its last error says who (the signed-in user).
+    async fn cancel_delivery(&self, id: i64) -> Result<DeliveryView, AppError>;
+
+    /// The server's clock (Unix ms): pages count "3 min ago" from it.
+    fn now_ms(&self) -> i64;
 
     /// Settings -> Audit log: one page, and the actors its filter offers.
     async fn audit_log(&self, filter: AuditFilter) -> Result<AuditLogData, AppError>;

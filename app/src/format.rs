@@ -14,14 +14,38 @@ pub fn utc_minute(unix_ms: i64) -> String {
     )
 }
 
-/// `2026-11-29 15:47:05 UTC` from Unix milliseconds.
+/// `2026-11-29 15:47:06 UTC` from Unix milliseconds.
 pub fn utc_second(unix_ms: i64) -> String {
-    let secs = unix_ms.div_euclid(1000);
-    format!(
-        "{}:{:02} UTC",
-        utc_minute(unix_ms).trim_end_matches(" UTC"),
-        secs.rem_euclid(60)
-    )
+    let minute = utc_minute(unix_ms);
+    let secs = unix_ms.div_euclid(1000).rem_euclid(60);
+    format!("{}:{secs:02} UTC", minute.trim_end_matches(" UTC"))
+}
+
+/// `just now`, `45 s ago`, `3 min ago`, `2 h ago`, `4 days ago`, or `in 5 min`
+/// for a time after `now`. `now` comes from the server with the data, so both
+/// sides write the same text.
+pub fn relative(now_ms: i64, at_ms: i64) -> String {
+    let delta = (now_ms - at_ms) / 1000;
+    let span = delta.abs();
+    let text = match span {
+        0..=4 => return "just now".into(),
+        5..=59 => format!("{span} s"),
+        60..=3_599 => format!("{} min", span / 60),
+        3_600..=86_399 => format!("{} h", span / 3600),
+        86_400..=172_799 => "1 day".into(),
+        _ => format!("{} days", span / 86_400),
+    };
+    if delta >= 0 {
+        format!("{text} ago")
+    } else {
+        format!("in {text}")
+    }
+}
+
+/// The value a `datetime-local` field shows for Unix milliseconds (UTC).
+pub fn datetime_local(unix_ms: i64) -> String {
+    let t = rfc3339(unix_ms);
+    t.trim_end_matches('Z').to_owned()
 }
 
 /// A length of time in the largest unit that divides it: `30 days`,
@@ -100,6 +124,8 @@ mod tests {
             rfc3339_millis(1_705_305_600_005),
             "2024-01-15T08:00:00.005Z"
         );
+        assert_eq!(utc_second(1_705_305_601_999), "2024-01-15 08:00:01 UTC");
+        assert_eq!(datetime_local(1_705_305_601_999), "2024-01-15T08:00:01");
         // A leap day.
         assert_eq!(utc_minute(1_709_210_096_000), "2024-02-29 12:34 UTC");
         assert_eq!(utc_second(1_709_210_096_000), "2024-02-29 12:34:56 UTC");
@@ -115,5 +141,17 @@ mod tests {
         assert_eq!(duration_words(2000), "2 seconds");
         assert_eq!(duration_words(36 * 3_600_000), "36 hours");
         assert_eq!(duration_words(1500), "1500 milliseconds");
+    }
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = 1_705_305_600_000;
+        assert_eq!(relative(now, now - 2_000), "just now");
+        assert_eq!(relative(now, now - 45_000), "45 s ago");
+        assert_eq!(relative(now, now - 3 * 60_000 - 10), "3 min ago");
+        assert_eq!(relative(now, now - 2 * 3_600_000), "2 h ago");
+        assert_eq!(relative(now, now - 30 * 3_600_000), "1 day ago");
+        assert_eq!(relative(now, now - 4 * 86_400_000), "4 days ago");
+        assert_eq!(relative(now, now + 5 * 60_000), "in 5 min");
     }
 }

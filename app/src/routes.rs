@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                         // Last: `alert_…` ids (links.alert_url); the tabs above match first.
                         <Route path=path!("/:id") ssr=SsrMode::Async view=AlertPage/>
                     </ParentRoute>
+                    <Route path=path!("/assets/:name") ssr=SsrMode::Async view=AssetPage/>
                     <ParentRoute path=path!("/settings") ssr=SsrMode::Async view=SettingsArea>
                         <Route path=path!("") ssr=SsrMode::Async view=AccountPage/>
                         <Route path=path!("/account") ssr=SsrMode::Async view=AccountPage/>

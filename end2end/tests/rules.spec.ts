@@ -118,8 +118,7 @@ test('a rule made in the UI turns a posted event into a delivered alert', async 
   // The delivery: its body, and attempt 1 with the receiver's 200.
   await expect(page).toHaveURL(/\/alerts\/deliveries\/\d+$/);
   await expect(page.getByRole('heading', { name: /^Delivery \d+$/ })).toBeVisible();
-  const body = page.locator('section', { has: page.getByRole('heading', { name: 'Body' }) });
-  await expect(body.locator('pre')).toContainText(alertId);
+  await expect(page.getByTestId('body-pretty')).toContainText(alertId);
   const first = page.locator('[data-attempt="1"]');
   await expect(first.getByRole('heading', { name: 'Attempt 1' })).toBeVisible();
   await expect(first.locator('.attempt-result')).toHaveText('Status: 200');

@@ -25,6 +25,11 @@ pub struct AlertsChunk {
 pub struct DeliveriesData {
     pub page: DeliveryPage,
     pub destinations: Vec<RuleDestination>,
+    /// Each rule's id and name, for the Rule filter.
+    pub rules: Vec<(i64, String)>,
+    /// The server's clock when the page was read: "3 min ago" is counted
+    /// from it, so the server and the browser write the same text.
+    pub now: i64,
 }
 
 #[server(prefix = "/fn", endpoint = "alerts")]
@@ -34,28 +39,58 @@ pub async fn load_alerts(before: Option<i64>) -> Result<AlertsChunk, AppError> {
     Ok(AlertsChunk { alerts, older })
 }
 
+#[server(prefix = "/fn", endpoint = "asset_alerts")]
+pub async fn load_asset_alerts(
+    qualified_name: String,
+    before: Option<i64>,
+) -> Result<AlertsChunk, AppError> {
+    require_role(Role::Viewer)?;
+    let (alerts, older) = backend()?.asset_alerts(&qualified_name, before).await?;
+    Ok(AlertsChunk { alerts, older })
+}
+
 #[server(prefix = "/fn", endpoint = "alert")]
 pub async fn load_alert(id: String) -> Result<AlertView, AppError> {
     require_role(Role::Viewer)?;
     backend()?.alert(&id).await
 }
 
+/// The filters as separate arguments: an absent one is simply missing from
+/// the request (a struct argument with every field empty would be missing whole).
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/fn", endpoint = "deliveries")]
 pub async fn load_deliveries(
     status: Option<String>,
-    destination_id: Option<i64>,
+    destination_id: Option<String>,
+    rule_id: Option<String>,
+    event_type: Option<String>,
+    range: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    q: Option<String>,
     cursor: Option<String>,
 ) -> Result<DeliveriesData, AppError> {
     require_role(Role::Viewer)?;
-    let backend = backend()?;
     let filter = DeliveryFilter {
-        status: status.filter(|s| !s.is_empty()),
+        status,
         destination_id,
-        cursor: cursor.filter(|c| !c.is_empty()),
+        rule_id,
+        event_type,
+        range,
+        since,
+        until,
+        q,
+        cursor,
     };
+    let backend = backend()?;
     let page = backend.deliveries(filter).await?;
-    let destinations = backend.rules_page().await?.destinations;
-    Ok(DeliveriesData { page, destinations })
+    let rules = backend.rules_page().await?;
+    Ok(DeliveriesData {
+        page,
+        destinations: rules.destinations,
+        rules: rules.rules.into_iter().map(|r| (r.id, r.name)).collect(),
+        now: backend.now_ms(),
+    })
 }
 
 #[server(prefix = "/fn", endpoint = "delivery")]
@@ -71,6 +106,17 @@ pub async fn redeliver_delivery(id: i64) -> Result<DeliveryView, AppError> {
     let delivery = backend()?.redeliver(id).await?;
     if plain_form_post() {
         leptos_axum::redirect(&format!("/alerts/deliveries/{id}?redelivered=1"));
+    }
+    Ok(delivery)
+}
+
+/// Stops a queued delivery's retries (editors and admins).
+#[server(prefix = "/fn", endpoint = "cancel_delivery")]
+pub async fn cancel_delivery(id: i64) -> Result<DeliveryView, AppError> {
+    require_role(Role::Editor)?;
+    let delivery = backend()?.cancel_delivery(id).await?;
+    if plain_form_post() {
+        leptos_axum::redirect(&format!("/alerts/deliveries/{id}?cancelled=1"));
     }
     Ok(delivery)
 }

@@ -1,3 +1,4 @@
+pub mod failure;
 pub mod form;
 pub mod history_kept;
 pub mod shell;

@@ -77,6 +77,7 @@ vocabulary!(
         RotateSecret => "rotate_secret", "Rotated the signing secret";
         RevealSecret => "reveal_secret", "Revealed the signing secret";
         Redeliver => "redeliver", "Redelivered";
+        Cancel => "cancel", "Cancelled retries";
         BulkRedeliver => "bulk_redeliver", "Started a bulk redelivery";
         ChangeRole => "change_role", "Changed the role";
         Activate => "activate", "Reactivated";

@@ -2,6 +2,7 @@
 //! Shared by the browser and the server so both give the same messages.
 
 mod audit;
+mod delivery_state;
 mod delivery_status;
 mod email;
 mod key_role;
@@ -10,6 +11,7 @@ pub mod password;
 mod role;
 
 pub use audit::{ActorKind, AuditAction, ObjectKind};
+pub use delivery_state::DeliveryState;
 pub use delivery_status::DeliveryStatus;
 pub use email::Email;
 pub use key_role::KeyRole;

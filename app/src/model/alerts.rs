@@ -1,6 +1,7 @@
 //! Rules, alerts and deliveries as the pages and the API see them.
 
-use crate::domain::DeliveryStatus;
+use crate::domain::{DeliveryState, DeliveryStatus};
+use crate::model::Failure;
 use serde::{Deserialize, Serialize};
 
 /// The alert types a rule can match, with their labels.
@@ -82,6 +83,12 @@ pub struct DeliveryView {
     /// The `webhook-id` header, the same on every attempt.
     pub msg_id: String,
     pub status: DeliveryStatus,
+    /// `status`, with a pending delivery that has failed at least once as `retrying`.
+    pub state: DeliveryState,
+    /// The event's type, e.g. `schema_change`.
+    pub event_type: String,
+    /// The asset's qualified name.
+    pub qualified_name: String,
     pub attempts: i64,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub next_attempt_at: Option<i64>,
@@ -111,6 +118,8 @@ pub struct AttemptView {
     /// `dns`, `connect`, `tls`, `timeout`, `http_status`, `redirect` or `blocked_address`.
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
+    /// A failed attempt explained as Send Test Alert explains it.
+    pub failure: Option<Failure>,
     /// When the next attempt was scheduled after this one, if any.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub next_attempt_at: Option<i64>,
@@ -125,13 +134,44 @@ pub struct DeliveryDetail {
     pub attempts: Vec<AttemptView>,
 }
 
-/// Filters of the Deliveries tab and `GET /api/v1/deliveries`.
+/// Filters of the Deliveries tab and `GET /api/v1/deliveries`, as typed:
+/// text, so that every bad value gets its own message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryFilter {
+    /// `pending`, `retrying`, `delivered` or `failed`.
     pub status: Option<String>,
-    pub destination_id: Option<i64>,
+    pub destination_id: Option<String>,
+    pub rule_id: Option<String>,
+    /// `schema_change`, `freshness_violation`, `discovery_complete` or `connection_failed`.
+    pub event_type: Option<String>,
+    /// The page's quick ranges: `1h`, `24h` or `7d` before now.
+    pub range: Option<String>,
+    /// RFC 3339, or `YYYY-MM-DDTHH:MM[:SS]` in UTC (a browser's datetime field).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// An alert id (`alert_…`), a webhook-id (`msg_…`) or the start of an asset's qualified name.
+    pub q: Option<String>,
     /// Opaque: the `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+impl DeliveryFilter {
+    /// The filters without the cursor, as `key=value` pairs for a link.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("status", &self.status),
+            ("destination_id", &self.destination_id),
+            ("rule_id", &self.rule_id),
+            ("event_type", &self.event_type),
+            ("range", &self.range),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("q", &self.q),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (k, v)))
+        .collect()
+    }
 }
 
 pub const DELIVERIES_PER_PAGE: i64 = 50;

@@ -56,6 +56,9 @@ pub enum Intent {
     Test,
     /// Save (create or update).
     Save,
+    /// Without JavaScript: show the form again, as typed, with one more blank header row.
+    #[serde(rename = "add_header")]
+    AddHeader,
 }
 
 /// One custom header row as typed in the form, or as a destination shows it:
@@ -190,6 +193,8 @@ pub enum DestinationOutcome {
     Tested(TestReport),
     Created(DestinationWithSecret),
     Updated(DestinationView),
+    /// Nothing was saved or sent: the form comes back as typed (Add another header).
+    Kept,
 }
 
 /// What a page reloaded after a form post without JavaScript still needs:

@@ -51,6 +51,21 @@ impl ErrorKind {
             ErrorKind::BlockedAddress => "blocked_address",
         }
     }
+
+    /// The kind an attempt record stores.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ErrorKind::Dns,
+            ErrorKind::Connect,
+            ErrorKind::Tls,
+            ErrorKind::Timeout,
+            ErrorKind::HttpStatus,
+            ErrorKind::Redirect,
+            ErrorKind::BlockedAddress,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +125,7 @@ impl Attempt {
 pub struct HttpSender {
     client: Client,
     allowed: Arc<Vec<(IpAddr, u8)>>,
+    timeout: Duration,
 }
 
 impl HttpSender {
@@ -141,7 +157,13 @@ impl HttpSender {
         Ok(HttpSender {
             client: builder.build()?,
             allowed,
+            timeout,
         })
+    }
+
+    /// How long one attempt may take (`--request-timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub fn allowed(&self) -> &[(IpAddr, u8)] {

@@ -63,8 +63,22 @@ pub fn links(public_url: &Url, alert_id: &str, qualified_name: &str) -> Links {
     };
     Links {
         alert_url: join(&format!("alerts/{alert_id}")),
-        asset_url: join(&format!("assets/{qualified_name}")),
+        asset_url: join(&format!("assets/{}", path_segment(qualified_name))),
     }
+}
+
+/// A name as one path segment: everything but unreserved characters percent-encoded.
+fn path_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 /// The sample alert Send Test Alert delivers (`event_type: alert.test`).
@@ -100,6 +114,22 @@ pub fn test_alert(public_url: &Url, now_ms: i64) -> WebhookPayload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_asset_link_names_the_asset_in_one_segment() {
+        let base = Url::parse("https://alertwire.example.com/").unwrap();
+        let l = links(&base, "alert_1", "production.public.orders");
+        assert_eq!(
+            l.asset_url,
+            "https://alertwire.example.com/assets/production.public.orders"
+        );
+        assert_eq!(l.alert_url, "https://alertwire.example.com/alerts/alert_1");
+        let odd = links(&base, "alert_1", "s3://bucket/a b?x");
+        assert_eq!(
+            odd.asset_url,
+            "https://alertwire.example.com/assets/s3%3A%2F%2Fbucket%2Fa%20b%3Fx"
+        );
+    }
 
     #[test]
     fn the_test_alert_has_the_documented_shape() {

@@ -156,6 +156,20 @@ impl Services {
         Ok((self.with_deliveries(rows).await?, next))
     }
 
+    /// The alerts of one asset (the page `links.asset_url` leads to), newest first.
+    pub async fn asset_alerts(
+        &self,
+        qualified_name: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
+        let rows = rows::by_asset(self.db(), qualified_name, before, limit)
+            .await
+            .map_err(internal)?;
+        let next = crate::services::next_cursor(&rows, limit, |r| r.id);
+        Ok((self.with_deliveries(rows).await?, next))
+    }
+
     pub async fn alert(&self, public_id: &str) -> Result<AlertView, AppError> {
         let row = rows::by_public_id(self.db(), public_id)
             .await

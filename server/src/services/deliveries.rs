@@ -3,13 +3,15 @@
 use super::audit::{object, Actor};
 use super::{internal, Services};
 use crate::clock::now_ms;
+use crate::delivery::troubleshooting::explain_record;
 use crate::domain::delivery_filter::parse as parse_filter;
 use crate::store::deliveries::{self as rows, AttemptRow, DeliveryRow};
-use app::domain::{AuditAction, ObjectKind};
+use app::domain::{ActorKind, AuditAction, DeliveryState, ObjectKind};
 use app::error::AppError;
 use app::model::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView, DELIVERIES_PER_PAGE,
 };
+use std::time::Duration;
 
 fn not_found() -> AppError {
     AppError::NotFound("No such delivery".into())
@@ -21,6 +23,9 @@ fn view(row: DeliveryRow) -> DeliveryView {
         alert_id: row.public_id,
         rule_name: row.rule_name,
         alert_type: row.alert_type,
+        state: DeliveryState::of(row.status, row.retry),
+        event_type: row.event_type,
+        qualified_name: row.qualified_name,
         destination_id: row.destination_id,
         destination_name: row.destination_name,
         msg_id: row.msg_id,
@@ -39,8 +44,14 @@ fn headers(json: Option<&str>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn attempt_view(row: AttemptRow) -> AttemptView {
+fn attempt_view(row: AttemptRow, timeout: Duration) -> AttemptView {
     AttemptView {
+        failure: explain_record(
+            row.error_kind.as_deref(),
+            row.response_status,
+            row.error_message.as_deref(),
+            timeout,
+        ),
         request_headers: headers(Some(&row.request_headers)),
         response_headers: headers(row.response_headers.as_deref()),
         number: row.number,
@@ -65,16 +76,10 @@ pub(crate) fn delivery_object(row: &DeliveryRow) -> app::model::AuditObject {
 
 impl Services {
     pub async fn deliveries(&self, filter: &DeliveryFilter) -> Result<DeliveryPage, AppError> {
-        let filter = parse_filter(filter).map_err(AppError::Invalid)?;
-        let rows = rows::list(
-            self.db(),
-            filter.status,
-            filter.destination_id,
-            filter.before,
-            DELIVERIES_PER_PAGE,
-        )
-        .await
-        .map_err(internal)?;
+        let filter = parse_filter(filter, now_ms()).map_err(AppError::Invalid)?;
+        let rows = rows::list(self.db(), &filter, DELIVERIES_PER_PAGE)
+            .await
+            .map_err(internal)?;
         let next_cursor = (rows.len() as i64 == DELIVERIES_PER_PAGE)
             .then(|| rows.last().map(|r| r.id.to_string()))
             .flatten();
@@ -100,7 +105,10 @@ impl Services {
         Ok(DeliveryDetail {
             delivery: view(row),
             body,
-            attempts: attempts.into_iter().map(attempt_view).collect(),
+            attempts: attempts
+                .into_iter()
+                .map(|a| attempt_view(a, self.sender().timeout()))
+                .collect(),
         })
     }
 
@@ -135,5 +143,36 @@ impl Services {
                 .map_err(internal)?
                 .ok_or_else(not_found)?,
         ))
+    }
+
+    /// Ends a queued delivery: no more attempts; it is marked failed, with
+    /// who cancelled it as its last error. An attempt already in flight
+    /// finishes and is recorded, but cannot bring the delivery back.
+    pub async fn cancel_delivery(&self, actor: &Actor, id: i64) -> Result<DeliveryView, AppError> {
+        let db = self.db();
+        let by = match actor.kind {
+            Some(ActorKind::ApiKey) => format!("API key {}", actor.name),
+            Some(ActorKind::User) => actor.name.clone(),
+            None => "the command line".to_owned(),
+        };
+        let reason = format!("Retries cancelled by {by}");
+        if !rows::cancel(db, id, &reason, now_ms())
+            .await
+            .map_err(internal)?
+        {
+            let row = rows::get(db, id).await.map_err(internal)?;
+            return Err(match row {
+                None => not_found(),
+                Some(_) => AppError::Conflict("This delivery is not queued: only a pending or retrying delivery can be cancelled".into()),
+            });
+        }
+        tracing::info!(delivery_id = id, by, "delivery cancelled");
+        let row = rows::get(db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        self.record_audit(actor, AuditAction::Cancel, delivery_object(&row))
+            .await?;
+        Ok(view(row))
     }
 }

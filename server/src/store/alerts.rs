@@ -152,6 +152,22 @@ pub async fn recent(db: &Db, before: Option<i64>, limit: i64) -> StoreResult<Vec
     Ok(on_db!(db, pool => sqlx::query_as(sql).bind(before).bind(limit).fetch_all(pool).await)?)
 }
 
+/// The alerts raised for one asset, newest first.
+pub async fn by_asset(
+    db: &Db,
+    qualified_name: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<AlertListRow>> {
+    let sql = "SELECT a.id, a.public_id, a.rule_name, a.alert_type, a.status, a.created_at, \
+               e.type AS event_type, e.change_type, e.qualified_name, e.asset_type \
+               FROM events e JOIN alerts a ON a.event_id = e.id \
+               WHERE e.qualified_name = $1 AND ($2 IS NULL OR a.id < $2) ORDER BY a.id DESC LIMIT $3";
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sql).bind(qualified_name).bind(before).bind(limit).fetch_all(pool).await)?,
+    )
+}
+
 pub async fn by_public_id(db: &Db, public_id: &str) -> StoreResult<Option<AlertListRow>> {
     let sql = "SELECT a.id, a.public_id, a.rule_name, a.alert_type, a.status, a.created_at, \
                e.type AS event_type, e.change_type, e.qualified_name, e.asset_type \

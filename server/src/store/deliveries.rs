@@ -8,7 +8,8 @@
 
 use super::{affected, id_list, on_db, Db, StoreResult};
 use crate::clock::now_ms;
-use app::domain::DeliveryStatus;
+use crate::domain::delivery_filter::{prefix_upper_bound, Search, ValidFilter};
+use app::domain::{DeliveryState, DeliveryStatus};
 
 /// The Postgres channel that wakes every process's engine when work is queued.
 pub const NOTIFY_CHANNEL: &str = "alertwire_deliveries";
@@ -234,11 +235,14 @@ pub struct DeliveryRow {
     pub public_id: String,
     pub rule_name: String,
     pub alert_type: String,
+    pub event_type: String,
+    pub qualified_name: String,
     pub destination_id: i64,
     pub destination_name: String,
     pub msg_id: String,
     #[sqlx(try_from = "String")]
     pub status: DeliveryStatus,
+    pub retry: bool,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
     pub last_status: Option<i64>,
@@ -247,24 +251,120 @@ pub struct DeliveryRow {
     pub updated_at: i64,
 }
 
-const LIST_SQL: &str = "SELECT d.id, a.public_id, a.rule_name, a.alert_type, d.destination_id, t.name AS destination_name, \
-    d.msg_id, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at \
-    FROM deliveries d JOIN alerts a ON a.id = d.alert_id JOIN destinations t ON t.id = d.destination_id";
+const LIST_SQL: &str = "SELECT d.id, a.public_id, a.rule_name, a.alert_type, e.type AS event_type, e.qualified_name, \
+    d.destination_id, t.name AS destination_name, d.msg_id, d.status, d.retry, d.attempts, d.next_attempt_at, \
+    d.last_status, d.last_error, d.created_at, d.updated_at \
+    FROM deliveries d JOIN alerts a ON a.id = d.alert_id JOIN events e ON e.id = a.event_id \
+    JOIN destinations t ON t.id = d.destination_id";
 
-/// Newest first, `limit` rows with an id below `before`.
-pub async fn list(
-    db: &Db,
-    status: Option<DeliveryStatus>,
-    destination: Option<i64>,
-    before: Option<i64>,
-    limit: i64,
-) -> StoreResult<Vec<DeliveryRow>> {
-    let sql = format!(
-        "{LIST_SQL} WHERE ($1 IS NULL OR d.status = $1) AND ($2 IS NULL OR d.destination_id = $2) \
-         AND ($3 IS NULL OR d.id < $3) ORDER BY d.id DESC LIMIT $4"
-    );
-    Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(status.map(DeliveryStatus::as_str)).bind(destination).bind(before).bind(limit).fetch_all(pool).await)?)
+/// A value bound into a statement built from a filter.
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// The WHERE clause of a filter: only the conditions it has, so each query
+/// can use the index that fits it (an `$n IS NULL OR ...` text cannot).
+fn filter_sql(db: &Db, f: &ValidFilter) -> (String, Vec<Param>) {
+    let mut conds: Vec<String> = Vec::new();
+    let mut params = Vec::new();
+    let bind = |params: &mut Vec<Param>, p: Param| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+    match f.status {
+        None => {}
+        Some(DeliveryState::Pending) => {
+            conds.push("d.status = 'pending' AND d.retry = FALSE".into())
+        }
+        Some(DeliveryState::Retrying) => {
+            conds.push("d.status = 'pending' AND d.retry = TRUE".into())
+        }
+        Some(DeliveryState::Delivered) => conds.push("d.status = 'delivered'".into()),
+        Some(DeliveryState::Failed) => conds.push("d.status = 'failed'".into()),
+    }
+    if let Some(id) = f.destination_id {
+        conds.push(format!(
+            "d.destination_id = {}",
+            bind(&mut params, Param::Int(id))
+        ));
+    }
+    if let Some(id) = f.rule_id {
+        conds.push(format!("a.rule_id = {}", bind(&mut params, Param::Int(id))));
+    }
+    if let Some(kind) = f.event_type {
+        conds.push(format!(
+            "e.type = {}",
+            bind(&mut params, Param::Text(kind.into()))
+        ));
+    }
+    if let Some(at) = f.since {
+        conds.push(format!(
+            "d.created_at >= {}",
+            bind(&mut params, Param::Int(at))
+        ));
+    }
+    if let Some(at) = f.until {
+        conds.push(format!(
+            "d.created_at < {}",
+            bind(&mut params, Param::Int(at))
+        ));
+    }
+    match &f.search {
+        None => {}
+        Some(Search::AlertId(id)) => conds.push(format!(
+            "a.public_id = {}",
+            bind(&mut params, Param::Text(id.clone()))
+        )),
+        Some(Search::MsgId(id)) => conds.push(format!(
+            "d.msg_id = {}",
+            bind(&mut params, Param::Text(id.clone()))
+        )),
+        Some(Search::AssetPrefix(prefix)) => {
+            // A byte-order range, so the index on the name serves it; Postgres
+            // compares in the "C" collation that index is built with.
+            let c = if db.is_postgres() {
+                " COLLATE \"C\""
+            } else {
+                ""
+            };
+            conds.push(format!(
+                "e.qualified_name{c} >= {}",
+                bind(&mut params, Param::Text(prefix.clone()))
+            ));
+            if let Some(upper) = prefix_upper_bound(prefix) {
+                conds.push(format!(
+                    "e.qualified_name{c} < {}",
+                    bind(&mut params, Param::Text(upper))
+                ));
+            }
+        }
+    }
+    if let Some(id) = f.before {
+        conds.push(format!("d.id < {}", bind(&mut params, Param::Int(id))));
+    }
+    let sql = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    (sql, params)
+}
+
+/// Newest first, `limit` rows matching the filter.
+pub async fn list(db: &Db, filter: &ValidFilter, limit: i64) -> StoreResult<Vec<DeliveryRow>> {
+    let (cond, params) = filter_sql(db, filter);
+    let sql = format!("{LIST_SQL}{cond} ORDER BY d.id DESC LIMIT {limit}");
+    Ok(on_db!(db, pool => {
+        let mut query = sqlx::query_as(&sql);
+        for p in &params {
+            query = match p {
+                Param::Int(v) => query.bind(*v),
+                Param::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        query.fetch_all(pool).await
+    })?)
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DeliveryRow>> {
@@ -306,6 +406,15 @@ pub async fn redrive(db: &Db, id: i64, at: i64) -> StoreResult<bool> {
         "UPDATE deliveries SET status = 'pending', failures = 0, retry = FALSE, next_attempt_at = $1, lease_owner = NULL, \
          lease_until = NULL, updated_at = $1 WHERE id = $2 AND status <> 'pending'")
         .bind(at).bind(id).execute(pool).await)?;
+    Ok(n == 1)
+}
+
+/// Ends one queued delivery for good (a person cancelled its retries).
+pub async fn cancel(db: &Db, id: i64, reason: &str, now: i64) -> StoreResult<bool> {
+    let n = affected!(db, pool => sqlx::query(
+        "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $1, lease_owner = NULL, \
+         lease_until = NULL, updated_at = $2 WHERE id = $3 AND status = 'pending'")
+        .bind(reason).bind(now).bind(id).execute(pool).await)?;
     Ok(n == 1)
 }
 

@@ -132,6 +132,7 @@ crate::on_both_engines!(with crate::audit_log::World::new;
     the_log_filters_by_actor_object_and_time_in_cursor_pages,
     bad_filters_and_other_roles_are_refused,
     the_settings_page_lists_and_filters_without_javascript,
+    cancelled_retries_are_recorded,
 );
 
 async fn last_id(app: &TestApp) -> i64 {
@@ -829,4 +830,102 @@ async fn the_settings_page_lists_and_filters_without_javascript(w: &World) {
         "{html}"
     );
     assert!(html.contains("Filter the audit log"));
+}
+
+/// Waits for the destination's newest delivery to be pending after one failed attempt.
+async fn retrying(w: &World, destination: i64, skip: &[i64]) -> i64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = w
+            .ok(
+                Method::GET,
+                &format!("/deliveries?destination_id={destination}"),
+                None,
+            )
+            .await;
+        let found = page["items"].as_array().unwrap().iter().find(|d| {
+            !skip.contains(&d["id"].as_i64().unwrap())
+                && d["status"] == "pending"
+                && d["attempts"] == 1
+        });
+        if let Some(d) = found {
+            return d["id"].as_i64().unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never retrying: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn cancelled_retries_are_recorded(w: &World) {
+    let down = receiver(
+        &w.env.ca.tls,
+        Behaviour {
+            status: 500,
+            ..Behaviour::default()
+        },
+    )
+    .await;
+    let created = w
+        .ok(
+            Method::POST,
+            "/destinations",
+            Some(json!({"name": "Down dest", "url": url(&down, "localhost", "/hook")})),
+        )
+        .await;
+    let dest = created["destination"]["id"].as_i64().unwrap();
+    w.ok(
+        Method::POST,
+        "/rules",
+        Some(json!({"name": "Down rule", "alert_type": "schema", "destination_ids": [dest]})),
+    )
+    .await;
+    let event = json!({"type": "schema_change",
+        "asset": {"qualified_name": "down.orders", "asset_type": "table"}});
+    w.ok(Method::POST, "/events", Some(event.clone())).await;
+    let first = retrying(w, dest, &[]).await;
+    let by_key = w
+        .ok(Method::POST, &format!("/deliveries/{first}/cancel"), None)
+        .await;
+    assert_eq!(
+        by_key["delivery"]["last_error"],
+        "Retries cancelled by API key Ops key"
+    );
+    w.ok(Method::POST, "/events", Some(event)).await;
+    let second = retrying(w, dest, &[first]).await;
+    let by_admin: Value = serde_json::from_str(
+        &w.call("cancel_delivery", &[("id", &second.to_string())])
+            .await,
+    )
+    .unwrap();
+    assert_eq!(
+        by_admin["last_error"],
+        "Retries cancelled by admin@example.com"
+    );
+
+    let cancels: Vec<String> = w
+        .since_setup()
+        .await
+        .iter()
+        .filter(|e| e["action"] == "cancel")
+        .map(line)
+        .collect();
+    assert_eq!(cancels.len(), 2, "{cancels:?}");
+    assert!(
+        cancels[0].starts_with(&format!(
+            "user:{}|cancel|delivery:{second}|alert_",
+            w.admin_id
+        )),
+        "{cancels:?}"
+    );
+    assert!(
+        cancels[1].starts_with(&format!(
+            "api_key:{}|cancel|delivery:{first}|alert_",
+            w.key_id
+        )),
+        "{cancels:?}"
+    );
+    assert!(cancels.iter().all(|l| l.ends_with(" to Down dest")));
 }

@@ -12,6 +12,7 @@ mod api_keys;
 mod audit_log;
 mod cli;
 mod credentials;
+mod delivery_filters;
 mod destinations;
 mod destinations_api;
 mod events_api;

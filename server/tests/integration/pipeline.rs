@@ -74,7 +74,7 @@ impl Pipeline {
 
     pub async fn deliveries(&self, destination: i64) -> Vec<DeliveryView> {
         let filter = DeliveryFilter {
-            destination_id: Some(destination),
+            destination_id: Some(destination.to_string()),
             ..DeliveryFilter::default()
         };
         self.env

@@ -1,8 +1,8 @@
 //! An alert's page, `/alerts/alert_…`: the `links.alert_url` of its webhooks.
 
-use super::{load_error, status_badge, Missing};
+use super::{alert_status_badge, load_error, query_value, status_badge, Missing};
 use crate::api::deliveries::load_alert;
-use crate::format::utc_minute;
+use crate::format::utc_second;
 use crate::model::{alert_type_label, AlertView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -52,6 +52,7 @@ fn Loaded(alert: AlertView) -> impl IntoView {
         <header class="detail-header">
             <h2>{format!("Alert {}", alert.id)}</h2>
             <span class="badge">{alert.status.clone()}</span>
+            {alert_status_badge(alert.delivery_status())}
         </header>
         <section class="panel">
             <dl class="facts">
@@ -59,8 +60,11 @@ fn Loaded(alert: AlertView) -> impl IntoView {
                 <dt>"Alert type"</dt><dd>{alert_type_label(&alert.alert_type).to_owned()}</dd>
                 <dt>"Event"</dt><dd><code>{event}</code></dd>
                 <dt>"Asset"</dt>
-                <dd><code>{alert.qualified_name.clone()}</code> " " <span class="muted">{alert.asset_type.clone()}</span></dd>
-                <dt>"Created"</dt><dd>{utc_minute(alert.created_at)}</dd>
+                <dd>
+                    <a href=format!("/assets/{}", query_value(&alert.qualified_name))><code>{alert.qualified_name.clone()}</code></a>
+                    " " <span class="muted">{alert.asset_type.clone()}</span>
+                </dd>
+                <dt>"Created"</dt><dd>{utc_second(alert.created_at)}</dd>
             </dl>
         </section>
         <section class="panel">

@@ -2,12 +2,12 @@
 //! without JavaScript), or with `?view=alerts` the recent alerts and the
 //! state of each of their deliveries. Both page with "Older" links.
 
-use super::{query_value, status_badge, EmptyState};
+use super::{alert_status_badge, query_value, state_badge, status_badge, EmptyState};
 use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
 use crate::components::history_kept::HistoryKept;
-use crate::domain::DeliveryStatus;
-use crate::format::utc_minute;
-use crate::model::{alert_type_label, AlertView, DeliveryView};
+use crate::domain::{DeliveryState, DeliveryStatus};
+use crate::format::{relative, rfc3339, utc_second};
+use crate::model::{alert_type_label, AlertView, DeliveryFilter, DeliveryView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -42,63 +42,55 @@ pub fn DeliveriesTab() -> impl IntoView {
     }
 }
 
-/// The filters as the query string has them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Filters {
-    status: Option<String>,
-    destination_id: Option<i64>,
-    cursor: Option<String>,
+/// The filters as the address has them: a view can be shared by its link.
+fn filters_from_query(q: &leptos_router::params::ParamsMap) -> DeliveryFilter {
+    let text = |key: &str| q.get(key).filter(|v| !v.is_empty());
+    DeliveryFilter {
+        status: text("status"),
+        destination_id: text("destination_id"),
+        rule_id: text("rule_id"),
+        event_type: text("event_type"),
+        range: text("range"),
+        since: text("since"),
+        until: text("until"),
+        q: text("q"),
+        cursor: text("cursor"),
+    }
 }
 
-impl Filters {
-    fn is_filtered(&self) -> bool {
-        self.status.is_some() || self.destination_id.is_some()
+/// The address of this list with the same filters, on the page after `cursor`.
+fn list_href(filter: &DeliveryFilter, cursor: Option<&str>) -> String {
+    let mut parts: Vec<String> = filter
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", query_value(v)))
+        .collect();
+    if let Some(c) = cursor {
+        parts.push(format!("cursor={}", query_value(c)));
     }
-
-    /// The address of the page after this one, with the same filters.
-    fn older_href(&self, cursor: &str) -> String {
-        let mut href = String::from("/alerts/deliveries?");
-        if let Some(status) = &self.status {
-            href.push_str(&format!("status={}&", query_value(status)));
-        }
-        if let Some(id) = self.destination_id {
-            href.push_str(&format!("destination_id={id}&"));
-        }
-        href.push_str(&format!("cursor={}", query_value(cursor)));
-        href
-    }
-
-    /// The first page with the same filters.
-    fn newest_href(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(status) = &self.status {
-            parts.push(format!("status={}", query_value(status)));
-        }
-        if let Some(id) = self.destination_id {
-            parts.push(format!("destination_id={id}"));
-        }
-        if parts.is_empty() {
-            "/alerts/deliveries".into()
-        } else {
-            format!("/alerts/deliveries?{}", parts.join("&"))
-        }
+    if parts.is_empty() {
+        "/alerts/deliveries".into()
+    } else {
+        format!("/alerts/deliveries?{}", parts.join("&"))
     }
 }
 
 #[component]
 fn DeliveryList() -> impl IntoView {
     let query = use_query_map();
-    let filters = move || {
-        let q = query.read();
-        let text = |key: &str| q.get(key).filter(|v| !v.is_empty());
-        Filters {
-            status: text("status"),
-            destination_id: text("destination_id").and_then(|v| v.parse().ok()),
-            cursor: text("cursor"),
-        }
-    };
-    let data = Resource::new(filters, |f| {
-        load_deliveries(f.status, f.destination_id, f.cursor)
+    let filters = move || filters_from_query(&query.read());
+    let data = Resource::new(filters, |f: DeliveryFilter| {
+        load_deliveries(
+            f.status,
+            f.destination_id,
+            f.rule_id,
+            f.event_type,
+            f.range,
+            f.since,
+            f.until,
+            f.q,
+            f.cursor,
+        )
     });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
@@ -107,8 +99,8 @@ fn DeliveryList() -> impl IntoView {
                 match data.await {
                     Ok(data) => view! { <DeliveriesLoaded data filters=shown/> }.into_any(),
                     Err(err) => view! {
-                        <FilterForm filters=shown.clone() destinations=Vec::new()/>
-                        <p class="form-alert" role="alert">{err.to_string()}</p>
+                        <FilterForm filters=shown.clone() destinations=Vec::new() rules=Vec::new()/>
+                        <FilterError err/>
                     }.into_any(),
                 }
             })}
@@ -116,11 +108,34 @@ fn DeliveryList() -> impl IntoView {
     }
 }
 
+/// A refused filter: each bad value with its message.
 #[component]
-fn DeliveriesLoaded(data: DeliveriesData, filters: Filters) -> impl IntoView {
-    let DeliveriesData { page, destinations } = data;
+fn FilterError(err: crate::error::AppError) -> impl IntoView {
+    match err.form().cloned() {
+        Some(errors) => view! {
+            <div class="form-alert" role="alert">
+                <p>"These filters cannot be used:"</p>
+                <ul>
+                    {errors.fields.into_iter().map(|f| view! { <li data-field=f.field>{f.message}</li> }).collect_view()}
+                </ul>
+            </div>
+        }
+        .into_any(),
+        None => view! { <p class="form-alert" role="alert">{err.to_string()}</p> }.into_any(),
+    }
+}
+
+#[component]
+fn DeliveriesLoaded(data: DeliveriesData, filters: DeliveryFilter) -> impl IntoView {
+    let DeliveriesData {
+        page,
+        destinations,
+        rules,
+        now,
+    } = data;
     let first_page = filters.cursor.is_none();
-    let body = if page.items.is_empty() && first_page && !filters.is_filtered() {
+    let filtered = !filters.pairs().is_empty();
+    let body = if page.items.is_empty() && first_page && !filtered {
         view! {
             <EmptyState title="No deliveries yet">
                 <p>"Every attempt to send an alert to a destination is listed here, with its response and timing."</p>
@@ -130,17 +145,17 @@ fn DeliveriesLoaded(data: DeliveriesData, filters: Filters) -> impl IntoView {
     } else if page.items.is_empty() {
         view! {
             <EmptyState title="No deliveries match">
-                <p>"Try another status or destination."</p>
+                <p>"Try another status, destination or time range."</p>
             </EmptyState>
         }
         .into_any()
     } else {
-        view! { <DeliveryTable items=page.items/> }.into_any()
+        view! { <DeliveryTable items=page.items now/> }.into_any()
     };
-    let older = page.next_cursor.map(|c| filters.older_href(&c));
-    let newest = (!first_page).then(|| filters.newest_href());
+    let older = page.next_cursor.map(|c| list_href(&filters, Some(&c)));
+    let newest = (!first_page).then(|| list_href(&filters, None));
     view! {
-        <FilterForm filters destinations/>
+        <FilterForm filters destinations rules/>
         {body}
         {(older.is_some() || newest.is_some()).then(|| view! {
             <nav class="pager" aria-label="Pages">
@@ -151,17 +166,53 @@ fn DeliveriesLoaded(data: DeliveriesData, filters: Filters) -> impl IntoView {
     }
 }
 
+/// The event types, as the Event filter offers them.
+const EVENT_TYPES: [(&str, &str); 4] = [
+    ("schema_change", "Schema change"),
+    ("freshness_violation", "Freshness violation"),
+    ("discovery_complete", "Discovery complete"),
+    ("connection_failed", "Connection failed"),
+];
+
+fn event_type_label(kind: &str) -> &str {
+    EVENT_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(kind, |(_, label)| label)
+}
+
 /// A GET form: the filters end up in the address, with or without JavaScript.
 #[component]
-fn FilterForm(filters: Filters, destinations: Vec<crate::model::RuleDestination>) -> impl IntoView {
-    let status = filters.status.clone().unwrap_or_default();
+fn FilterForm(
+    filters: DeliveryFilter,
+    destinations: Vec<crate::model::RuleDestination>,
+    rules: Vec<(i64, String)>,
+) -> impl IntoView {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let status = text(&filters.status);
+    let destination = text(&filters.destination_id);
+    let rule = text(&filters.rule_id);
+    let event = text(&filters.event_type);
+    let range = text(&filters.range);
+    let ranges = [
+        ("", "Any time"),
+        ("1h", "Last hour"),
+        ("24h", "Last 24 hours"),
+        ("7d", "Last 7 days"),
+        ("custom", "From / To"),
+    ];
     view! {
         <form method="get" action="/alerts/deliveries" class="filters" role="search" aria-label="Filter deliveries">
+            <div class="field search">
+                <label for="filter-q">"Search"</label>
+                <input id="filter-q" name="q" type="search" value=text(&filters.q)
+                    placeholder="Alert id, webhook-id or asset name"/>
+            </div>
             <div class="field">
                 <label for="filter-status">"Status"</label>
                 <select id="filter-status" name="status">
                     <option value="" selected=status.is_empty()>"All"</option>
-                    {DeliveryStatus::ALL
+                    {DeliveryState::ALL
                         .into_iter()
                         .map(|s| view! { <option value=s.as_str() selected=s.as_str() == status>{s.label()}</option> })
                         .collect_view()}
@@ -170,52 +221,104 @@ fn FilterForm(filters: Filters, destinations: Vec<crate::model::RuleDestination>
             <div class="field">
                 <label for="filter-destination">"Destination"</label>
                 <select id="filter-destination" name="destination_id">
-                    <option value="" selected=filters.destination_id.is_none()>"All destinations"</option>
-                    {destinations.into_iter().map(|d| view! {
-                        <option value=d.id.to_string() selected=filters.destination_id == Some(d.id)>{d.name}</option>
+                    <option value="" selected=destination.is_empty()>"All destinations"</option>
+                    {destinations.into_iter().map(|d| {
+                        let id = d.id.to_string();
+                        let selected = id == destination;
+                        view! { <option value=id selected=selected>{d.name}</option> }
                     }).collect_view()}
                 </select>
             </div>
+            <div class="field">
+                <label for="filter-rule">"Rule"</label>
+                <select id="filter-rule" name="rule_id">
+                    <option value="" selected=rule.is_empty()>"All rules"</option>
+                    {rules.into_iter().map(|(id, name)| {
+                        let id = id.to_string();
+                        let selected = id == rule;
+                        view! { <option value=id selected=selected>{name}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-event">"Event type"</label>
+                <select id="filter-event" name="event_type">
+                    <option value="" selected=event.is_empty()>"All events"</option>
+                    {EVENT_TYPES.into_iter().map(|(k, label)| view! {
+                        <option value=k selected=k == event>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-range">"Time"</label>
+                <select id="filter-range" name="range">
+                    {ranges.into_iter().map(|(k, label)| view! {
+                        <option value=k selected=k == range>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-since">"From (UTC)"</label>
+                <input id="filter-since" name="since" type="datetime-local" step="1" value=text(&filters.since)/>
+            </div>
+            <div class="field">
+                <label for="filter-until">"To (UTC)"</label>
+                <input id="filter-until" name="until" type="datetime-local" step="1" value=text(&filters.until)/>
+            </div>
             <button type="submit" class="button secondary">"Filter"</button>
+            <a class="button secondary" href="/alerts/deliveries">"Clear"</a>
         </form>
     }
 }
 
 #[component]
-fn DeliveryTable(items: Vec<DeliveryView>) -> impl IntoView {
+fn DeliveryTable(items: Vec<DeliveryView>, now: i64) -> impl IntoView {
     view! {
         <div class="panel table-wrap">
             <table class="table deliveries">
                 <thead>
                     <tr>
-                        <th>"Alert"</th><th>"Rule"</th><th>"Destination"</th><th>"Status"</th>
+                        <th>"Alert"</th><th>"Event"</th><th>"Asset"</th><th>"Destination"</th><th>"Status"</th>
                         <th>"Attempts"</th><th>"Last result"</th><th>"Next attempt"</th><th>"Created"</th><th></th>
                     </tr>
                 </thead>
                 <tbody>
-                    {items.into_iter().map(|d| view! { <DeliveryRow d/> }).collect_view()}
+                    {items.into_iter().map(|d| view! { <DeliveryRow d now/> }).collect_view()}
                 </tbody>
             </table>
         </div>
     }
 }
 
+/// A time to the second, with "3 min ago" beside it.
 #[component]
-fn DeliveryRow(d: DeliveryView) -> impl IntoView {
+pub(super) fn When(at: i64, now: i64) -> impl IntoView {
+    view! {
+        <time datetime=rfc3339(at) title=utc_second(at)>
+            {utc_second(at)}
+            <span class="relative">{relative(now, at)}</span>
+        </time>
+    }
+}
+
+#[component]
+fn DeliveryRow(d: DeliveryView, now: i64) -> impl IntoView {
     let next = match (d.status, d.next_attempt_at) {
-        (DeliveryStatus::Pending, Some(at)) => utc_minute(at),
-        _ => "—".into(),
+        (DeliveryStatus::Pending, Some(at)) => view! { <When at now/> }.into_any(),
+        _ => "—".into_any(),
     };
     view! {
-        <tr data-delivery=d.id.to_string()>
-            <td data-label="Alert"><a href=format!("/alerts/{}", d.alert_id)><code>{d.alert_id.clone()}</code></a></td>
-            <td data-label="Rule">{d.rule_name.clone()}</td>
+        <tr data-delivery=d.id.to_string() data-state=d.state.as_str()>
+            <td data-label="Alert"><a href=format!("/alerts/{}", d.alert_id)><code>{d.alert_id.clone()}</code></a>
+                <div class="muted small">{d.rule_name.clone()}</div></td>
+            <td data-label="Event">{event_type_label(&d.event_type).to_owned()}</td>
+            <td data-label="Asset"><code>{d.qualified_name.clone()}</code></td>
             <td data-label="Destination">{d.destination_name.clone()}</td>
-            <td data-label="Status">{status_badge(d.status)}</td>
+            <td data-label="Status">{state_badge(d.state)}</td>
             <td data-label="Attempts" class="number">{d.attempts}</td>
             <td data-label="Last result">{last_result(&d)}</td>
             <td data-label="Next attempt">{next}</td>
-            <td data-label="Created">{utc_minute(d.created_at)}</td>
+            <td data-label="Created"><When at=d.created_at now/></td>
             <td><a href=format!("/alerts/deliveries/{}", d.id)>"Details"</a></td>
         </tr>
     }
@@ -269,7 +372,7 @@ fn AlertsLoaded(chunk: AlertsChunk, paged: bool) -> impl IntoView {
             <div class="panel table-wrap">
                 <table class="table alerts">
                     <thead>
-                        <tr><th>"Alert"</th><th>"Rule"</th><th>"Alert type"</th><th>"Asset"</th><th>"Created"</th><th>"Deliveries"</th></tr>
+                        <tr><th>"Alert"</th><th>"Rule"</th><th>"Alert type"</th><th>"Asset"</th><th>"Created"</th><th>"Delivery"</th><th>"Deliveries"</th></tr>
                     </thead>
                     <tbody>
                         {alerts.into_iter().map(|alert| view! { <AlertRow alert/> }).collect_view()}
@@ -300,8 +403,9 @@ fn AlertRow(alert: AlertView) -> impl IntoView {
             <td data-label="Alert"><a href=format!("/alerts/{}", alert.id)><code>{alert.id.clone()}</code></a></td>
             <td data-label="Rule">{alert.rule_name.clone()}</td>
             <td data-label="Alert type">{alert_type_label(&alert.alert_type).to_owned()}</td>
-            <td data-label="Asset"><code>{alert.qualified_name.clone()}</code></td>
-            <td data-label="Created">{utc_minute(alert.created_at)}</td>
+            <td data-label="Asset"><a href=format!("/assets/{}", query_value(&alert.qualified_name))><code>{alert.qualified_name.clone()}</code></a></td>
+            <td data-label="Created">{utc_second(alert.created_at)}</td>
+            <td data-label="Delivery">{alert_status_badge(alert.delivery_status())}</td>
             <td data-label="Deliveries">
                 {if alert.deliveries.is_empty() {
                     view! { <span class="muted">"None"</span> }.into_any()
@@ -329,25 +433,24 @@ mod tests {
 
     #[test]
     fn paging_links_keep_the_filters() {
-        let f = Filters {
+        let f = DeliveryFilter {
             status: Some("failed".into()),
-            destination_id: Some(3),
+            destination_id: Some("3".into()),
+            range: Some("24h".into()),
+            q: Some("prod db".into()),
             cursor: Some("abc".into()),
+            ..DeliveryFilter::default()
         };
         assert_eq!(
-            f.older_href("x=1"),
-            "/alerts/deliveries?status=failed&destination_id=3&cursor=x%3D1"
+            list_href(&f, Some("x=1")),
+            "/alerts/deliveries?status=failed&destination_id=3&range=24h&q=prod%20db&cursor=x%3D1"
         );
         assert_eq!(
-            f.newest_href(),
-            "/alerts/deliveries?status=failed&destination_id=3"
+            list_href(&f, None),
+            "/alerts/deliveries?status=failed&destination_id=3&range=24h&q=prod%20db"
         );
-        let none = Filters {
-            status: None,
-            destination_id: None,
-            cursor: None,
-        };
-        assert_eq!(none.older_href("c"), "/alerts/deliveries?cursor=c");
-        assert_eq!(none.newest_href(), "/alerts/deliveries");
+        let none = DeliveryFilter::default();
+        assert_eq!(list_href(&none, Some("c")), "/alerts/deliveries?cursor=c");
+        assert_eq!(list_href(&none, None), "/alerts/deliveries");
     }
 }

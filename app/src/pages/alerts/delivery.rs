@@ -2,14 +2,15 @@
 //! its headers and response, and for admins Redeliver.
 
 use super::deliveries::last_result;
-use super::{load_error, status_badge};
-use crate::api::deliveries::{load_delivery, RedeliverDelivery};
+use super::{load_error, state_badge};
+use crate::api::deliveries::{load_delivery, CancelDelivery, RedeliverDelivery};
+use crate::components::failure::FailureAdvice;
 use crate::components::form::{action_error, FormAlert};
 use crate::components::shell::use_user;
 use crate::domain::DeliveryStatus;
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::format::utc_minute;
+use crate::format::utc_second;
 use crate::model::{alert_type_label, AttemptView, DeliveryDetail, DeliveryView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,8 +22,9 @@ pub fn DeliveryDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
     let redeliver = ServerAction::<RedeliverDelivery>::new();
+    let cancel = ServerAction::<CancelDelivery>::new();
     let data = Resource::new(
-        move || (id(), redeliver.version().get()),
+        move || (id(), redeliver.version().get() + cancel.version().get()),
         |(id, _)| async move {
             match id {
                 Some(id) => load_delivery(id).await,
@@ -35,9 +37,11 @@ pub fn DeliveryDetailPage() -> impl IntoView {
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><A href="/alerts/deliveries">"Deliveries"</A></nav>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let is_admin = user.await.is_some_and(|u| u.role.at_least(Role::Admin));
+                let role = user.await.map(|u| u.role);
+                let is_admin = role.is_some_and(|r| r.at_least(Role::Admin));
+                let is_editor = role.is_some_and(|r| r.at_least(Role::Editor));
                 match data.await {
-                    Ok(detail) => view! { <Loaded detail is_admin redeliver/> }.into_any(),
+                    Ok(detail) => view! { <Loaded detail is_admin is_editor redeliver cancel/> }.into_any(),
                     Err(err) => load_error(err),
                 }
             })}
@@ -49,7 +53,9 @@ pub fn DeliveryDetailPage() -> impl IntoView {
 fn Loaded(
     detail: DeliveryDetail,
     is_admin: bool,
+    is_editor: bool,
     redeliver: ServerAction<RedeliverDelivery>,
+    cancel: ServerAction<CancelDelivery>,
 ) -> impl IntoView {
     let DeliveryDetail {
         delivery: d,
@@ -57,20 +63,32 @@ fn Loaded(
         attempts,
     } = detail;
     let can_redeliver = is_admin && d.status.is_finished();
+    let can_cancel = is_editor && !d.status.is_finished();
     let title = format!("Delivery {}", d.id);
+    // Pretty for reading; the bytes sent (and signed) are the raw text.
+    let pretty = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| body.clone());
     view! {
         <Title text=title.clone()/>
         <header class="detail-header">
             <h2>{title}</h2>
-            {status_badge(d.status)}
+            {state_badge(d.state)}
         </header>
         <RedeliverNotice redeliver/>
+        <CancelNotice cancel/>
         <Summary d=d.clone()/>
+        {can_cancel.then(|| view! { <CancelForm d=d.clone() cancel/> })}
         {is_admin.then(|| view! { <RedeliverForm d=d.clone() enabled=can_redeliver redeliver/> })}
         <section class="panel">
             <h3>"Body"</h3>
             <p class="hint">"Sent as is on every attempt, signed in X-AnomalyArmor-Signature and webhook-signature."</p>
-            <pre class="code body">{body}</pre>
+            <pre class="code body" data-testid="body-pretty">{pretty}</pre>
+            <details>
+                <summary>"Raw body, as sent"</summary>
+                <pre class="code body" data-testid="body-raw">{body}</pre>
+            </details>
         </section>
         <section class="attempts" aria-label="Attempts">
             <h3>{format!("Attempts ({})", attempts.len())}</h3>
@@ -87,7 +105,7 @@ fn Loaded(
 #[component]
 fn Summary(d: DeliveryView) -> impl IntoView {
     let next = match (d.status, d.next_attempt_at) {
-        (DeliveryStatus::Pending, Some(at)) => Some(utc_minute(at)),
+        (DeliveryStatus::Pending, Some(at)) => Some(utc_second(at)),
         _ => None,
     };
     let result = last_result(&d);
@@ -100,12 +118,14 @@ fn Summary(d: DeliveryView) -> impl IntoView {
                 <dt>"Destination"</dt>
                 <dd><a href=format!("/alerts/destinations/{}", d.destination_id)>{d.destination_name.clone()}</a></dd>
                 <dt>"webhook-id"</dt><dd><code>{d.msg_id.clone()}</code></dd>
-                <dt>"Status"</dt><dd>{status_badge(d.status)}</dd>
+                <dt>"Event"</dt><dd>{d.event_type.clone()}</dd>
+                <dt>"Asset"</dt><dd><code>{d.qualified_name.clone()}</code></dd>
+                <dt>"Status"</dt><dd>{state_badge(d.state)}</dd>
                 <dt>"Attempts"</dt><dd>{d.attempts}</dd>
                 <dt>"Last result"</dt><dd>{result}</dd>
                 {next.map(|at| view! { <dt>"Next attempt"</dt><dd>{at}</dd> })}
-                <dt>"Created"</dt><dd>{utc_minute(d.created_at)}</dd>
-                <dt>"Updated"</dt><dd>{utc_minute(d.updated_at)}</dd>
+                <dt>"Created"</dt><dd>{utc_second(d.created_at)}</dd>
+                <dt>"Updated"</dt><dd>{utc_second(d.updated_at)}</dd>
             </dl>
         </section>
     }
@@ -123,6 +143,39 @@ fn RedeliverNotice(redeliver: ServerAction<RedeliverDelivery>) -> impl IntoView 
         <Show when=shown>
             <p class="form-success" role="status">"Queued again: a new attempt starts shortly."</p>
         </Show>
+    }
+}
+
+/// "Retries cancelled": from the action with JavaScript, from `?cancelled=1` without.
+#[component]
+fn CancelNotice(cancel: ServerAction<CancelDelivery>) -> impl IntoView {
+    let query = use_query_map();
+    let shown = move || match cancel.value().get() {
+        Some(result) => result.is_ok(),
+        None => query.read().get("cancelled").is_some(),
+    };
+    view! {
+        <Show when=shown>
+            <p class="form-success" role="status">"Retries cancelled: no more attempts will be made."</p>
+        </Show>
+    }
+}
+
+#[component]
+fn CancelForm(d: DeliveryView, cancel: ServerAction<CancelDelivery>) -> impl IntoView {
+    let error = action_error(cancel);
+    view! {
+        <section class="panel">
+            <h3>"Cancel retries"</h3>
+            <FormAlert error/>
+            <ActionForm action=cancel attr:class="inline-form">
+                <input type="hidden" name="id" value=d.id.to_string()/>
+                <span>"Stop attempting this delivery: it is marked failed and can be redelivered later by an admin."</span>
+                <button type="submit" class="button danger" disabled=move || cancel.pending().get()>
+                    "Cancel retries"
+                </button>
+            </ActionForm>
+        </section>
     }
 }
 
@@ -190,11 +243,12 @@ fn Attempt(a: AttemptView) -> impl IntoView {
                 <span class=if ok { "badge ok" } else { "badge failed" }>{if ok { "Succeeded" } else { "Failed" }}</span>
             </header>
             <dl class="facts">
-                <dt>"Started"</dt><dd>{utc_minute(a.started_at)}</dd>
+                <dt>"Started"</dt><dd>{utc_second(a.started_at)}</dd>
                 <dt>"Duration"</dt><dd>{format!("{} ms", a.duration_ms)}</dd>
                 <dt>"Result"</dt><dd class="attempt-result">{result}</dd>
-                {a.next_attempt_at.map(|at| view! { <dt>"Next attempt"</dt><dd>{utc_minute(at)}</dd> })}
+                {a.next_attempt_at.map(|at| view! { <dt>"Next attempt"</dt><dd>{utc_second(at)}</dd> })}
             </dl>
+            {a.failure.map(|failure| view! { <FailureAdvice failure/> })}
             <details>
                 <summary>"Request headers"</summary>
                 <HeaderTable headers=a.request_headers/>

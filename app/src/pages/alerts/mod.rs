@@ -5,22 +5,26 @@
 //! - Deliveries (`/alerts/deliveries`): every delivery, filtered by status and
 //!   destination; `?view=alerts` lists the recent alerts with the state of
 //!   each of their deliveries instead. A delivery's page shows its attempts.
-//! - An alert's own page is `/alerts/alert_…`, the `links.alert_url` of its webhooks.
+//! - An alert's own page is `/alerts/alert_…`, the `links.alert_url` of its webhooks;
+//!   an asset's is `/assets/<qualified name>`, the `links.asset_url`.
 
 mod alert;
+mod asset;
 mod deliveries;
 mod delivery;
 mod rule;
 mod rules;
 
 pub use alert::AlertPage;
+pub use asset::AssetPage;
 pub use deliveries::DeliveriesTab;
 pub use delivery::DeliveryDetailPage;
 pub use rule::{EditRule, NewRule};
 pub use rules::RulesTab;
 
 use crate::components::tabs::Tabs;
-use crate::domain::DeliveryStatus;
+use crate::domain::{DeliveryState, DeliveryStatus};
+use crate::model::AlertDeliveryStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
@@ -84,6 +88,28 @@ fn status_badge(status: DeliveryStatus) -> impl IntoView + use<> {
         DeliveryStatus::Failed => "badge failed",
     };
     view! { <span class=class>{status.label()}</span> }
+}
+
+/// Where a delivery stands, as a coloured badge (retrying apart from pending).
+fn state_badge(state: DeliveryState) -> impl IntoView + use<> {
+    let class = match state {
+        DeliveryState::Pending => "badge pending",
+        DeliveryState::Retrying => "badge retrying",
+        DeliveryState::Delivered => "badge ok",
+        DeliveryState::Failed => "badge failed",
+    };
+    view! { <span class=class>{state.label()}</span> }
+}
+
+/// How an alert's deliveries stand together, as a badge.
+fn alert_status_badge(status: AlertDeliveryStatus) -> impl IntoView + use<> {
+    let (class, label) = match status {
+        AlertDeliveryStatus::Pending => ("badge pending", "Pending"),
+        AlertDeliveryStatus::Delivered => ("badge ok", "Delivered"),
+        AlertDeliveryStatus::Failed => ("badge failed", "Failed delivery"),
+        AlertDeliveryStatus::PartlyFailed => ("badge failed", "Partly failed"),
+    };
+    view! { <span class=class data-delivery-status=format!("{status:?}")>{label}</span> }
 }
 
 /// Percent-encodes a query value (cursors are opaque text).

@@ -118,7 +118,8 @@ fn AuthFields(
 }
 
 /// Custom headers: rows of name and value. Without JavaScript there is always
-/// one blank row to fill; with it, Add header adds rows and Remove drops them.
+/// one blank row to fill, and "Add another header" posts the form to come
+/// back with one more; with it, Add header adds rows and Remove drops them.
 #[component]
 fn HeaderRows(initial: Vec<HeaderRow>, error: Signal<Option<AppError>>) -> impl IntoView {
     let mut start: Vec<HeaderRow> = initial
@@ -182,7 +183,11 @@ fn HeaderRows(initial: Vec<HeaderRow>, error: Signal<Option<AppError>>) -> impl 
                     </div>
                 }
             }).collect_view()}
-            <Show when=move || hydrated.get()>
+            <Show when=move || hydrated.get() fallback=|| view! {
+                <button type="submit" name="intent" value="add_header" class="button secondary small">
+                    "Add another header"
+                </button>
+            }>
                 <button type="button" class="button secondary small" on:click=move |_| rows.update(|r| r.push(HeaderRow::default()))>
                     "Add header"
                 </button>

@@ -1,5 +1,6 @@
 //! The result of Send Test Alert.
 
+use crate::components::failure::FailureAdvice;
 use crate::model::TestReport;
 use leptos::prelude::*;
 
@@ -19,14 +20,7 @@ pub fn TestReportView(report: TestReport, unsaved: bool) -> impl IntoView {
         <section class=class data-testid="test-report">
             <h3>{if report.ok { "Test alert delivered" } else { "Test alert failed" }}</h3>
             <pre class="summary">{summary.join("\n")}</pre>
-            {report.failure.map(|f| view! {
-                <div class="failure">
-                    <h4>{f.title}</h4>
-                    <p><strong>"Cause: "</strong>{f.cause}" "{f.detail}</p>
-                    <p><strong>"Fix:"</strong></p>
-                    <ol>{f.fixes.into_iter().map(|fix| view! { <li>{fix}</li> }).collect_view()}</ol>
-                </div>
-            })}
+            {report.failure.map(|failure| view! { <FailureAdvice failure/> })}
             {report.ok.then(|| view! { <p class="muted">"Your endpoint responded with a 2xx status code."</p> })}
             {unsaved.then(|| view! {
                 <p class="hint">"Signed with a temporary secret: the destination gets its own signing secret when you save it."</p>

@@ -3,10 +3,9 @@
 use super::error::ApiError;
 use super::openapi::{ErrorBody, Refusals};
 use super::path::Id;
-use super::scope::{Manage, Read};
+use super::scope::{Edit, Manage, Read};
 use super::times::answer;
 use crate::services::Services;
-use app::error::AppError;
 use app::model::{DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -23,6 +22,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(list))
         .routes(routes!(show))
         .routes(routes!(redeliver))
+        .routes(routes!(cancel))
 }
 
 /// `POST .../redeliver` answers the delivery, queued again.
@@ -36,25 +36,30 @@ struct RedeliveredDoc {
 struct ListQuery {
     status: Option<String>,
     destination_id: Option<String>,
+    rule_id: Option<String>,
+    event_type: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    q: Option<String>,
     cursor: Option<String>,
 }
 
 #[utoipa::path(get,
-    operation_id = "list_deliveries", path = "/deliveries", tag = "deliveries", params(("status" = Option<String>, Query, description = "pending, delivered or failed"), ("destination_id" = Option<i64>, Query), ("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page")), responses((status = 200, description = "Newest first, 50 a page", body = DeliveryPage), Refusals), security(("api_key" = ["viewer", "editor", "admin"])))]
+    operation_id = "list_deliveries", path = "/deliveries", tag = "deliveries", params(("status" = Option<String>, Query, description = "pending, retrying, delivered or failed"), ("destination_id" = Option<i64>, Query), ("rule_id" = Option<i64>, Query), ("event_type" = Option<String>, Query, description = "schema_change, freshness_violation, discovery_complete or connection_failed"), ("since" = Option<String>, Query, format = DateTime, description = "Created at or after (RFC 3339)"), ("until" = Option<String>, Query, format = DateTime, description = "Created before (RFC 3339)"), ("q" = Option<String>, Query, description = "An alert id (alert_...), a webhook-id (msg_...) or the start of an asset's qualified name"), ("cursor" = Option<String>, Query, description = "The next_cursor of an earlier page")), responses((status = 200, description = "Newest first, 50 a page", body = DeliveryPage), Refusals), security(("api_key" = ["viewer", "editor", "admin"])))]
 async fn list(
     State(s): State<Services>,
     _: Read,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let destination_id = match q.destination_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(text.parse::<i64>().map_err(|_| {
-            AppError::invalid("destination_id", "destination_id is a destination's number")
-        })?),
-    };
     let filter = DeliveryFilter {
         status: q.status,
-        destination_id,
+        destination_id: q.destination_id,
+        rule_id: q.rule_id,
+        event_type: q.event_type,
+        range: None,
+        since: q.since,
+        until: q.until,
+        q: q.q,
         cursor: q.cursor,
     };
     answer(&s.deliveries(&filter).await?)
@@ -79,4 +84,15 @@ async fn redeliver(
         answer(&json!({ "delivery": delivery }))?,
     )
         .into_response())
+}
+
+#[utoipa::path(post,
+    operation_id = "cancel_delivery", path = "/deliveries/{id}/cancel", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "No more attempts: the delivery is failed, its last error says who cancelled it", body = RedeliveredDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Not queued (already delivered or failed)", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
+async fn cancel(
+    State(s): State<Services>,
+    Edit(_, actor): Edit,
+    Id(id): Id,
+) -> Result<Json<Value>, ApiError> {
+    let delivery = s.cancel_delivery(&actor, id).await?;
+    answer(&json!({ "delivery": delivery }))
 }

@@ -214,6 +214,7 @@ impl Backend for PageBackend {
                 .update_destination(&actor, id, &form)
                 .await
                 .map(DestinationOutcome::Updated),
+            (Intent::AddHeader, _) => Ok(DestinationOutcome::Kept),
         };
         let mut flash = DestinationFlash {
             destination_id: id,
@@ -233,7 +234,9 @@ impl Backend for PageBackend {
             Ok(DestinationOutcome::Updated(_)) if plain_form => {
                 flash.notice = Some("Changes saved.".into())
             }
-            Err(AppError::Invalid(_)) if plain_form => flash.form = Some(form),
+            Err(AppError::Invalid(_)) | Ok(DestinationOutcome::Kept) if plain_form => {
+                flash.form = Some(form)
+            }
             _ => return result,
         }
         self.flash(session, flash).await?;
@@ -326,6 +329,16 @@ impl Backend for PageBackend {
         self.services.recent_alerts(before, ALERTS_PER_PAGE).await
     }
 
+    async fn asset_alerts(
+        &self,
+        qualified_name: &str,
+        before: Option<i64>,
+    ) -> Result<(Vec<AlertView>, Option<i64>), AppError> {
+        self.services
+            .asset_alerts(qualified_name, before, ALERTS_PER_PAGE)
+            .await
+    }
+
     async fn alert(&self, public_id: &str) -> Result<AlertView, AppError> {
         self.services.alert(public_id).await
     }
@@ -354,5 +367,13 @@ impl Backend for PageBackend {
 
     fn history_kept_ms(&self) -> u64 {
         u64::try_from(self.services.retention().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    async fn cancel_delivery(&self, id: i64) -> Result<DeliveryView, AppError> {
+        self.services.cancel_delivery(&actor()?, id).await
+    }
+
+    fn now_ms(&self) -> i64 {
+        crate::clock::now_ms()
     }
 }

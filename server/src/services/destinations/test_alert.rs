@@ -87,7 +87,7 @@ impl Services {
             response_ms: u64::try_from(attempt.duration.as_millis()).unwrap_or(u64::MAX),
             response_body: String::from_utf8_lossy(shown).into_owned(),
             response_truncated: attempt.body.len() > TEST_BODY_BYTES || attempt.body_truncated,
-            failure: explain(&attempt),
+            failure: explain(&attempt, self.sender().timeout()),
         })
     }
 }

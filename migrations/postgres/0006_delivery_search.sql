@@ -1,0 +1,5 @@
+-- The Deliveries tab's filters: a time range, a webhook-id, an asset name prefix.
+CREATE INDEX deliveries_by_time ON deliveries (created_at, id);
+CREATE INDEX deliveries_by_msg_id ON deliveries (msg_id);
+-- Byte order ("C" collation), so a prefix is a range on it whatever the database's collation.
+CREATE INDEX events_by_name ON events (qualified_name COLLATE "C");

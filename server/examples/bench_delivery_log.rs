@@ -1,0 +1,343 @@
+//! Benchmark for the Deliveries tab over a large history (issue 10, "Speed").
+//!
+//! Seeds 1,000,000 deliveries and 3,000,000 attempts (one alert and event
+//! each, 20 destinations, 10 rules, 4 event types, 10,000 assets, 30 days),
+//! then times each filter combination: the page as a signed-in browser gets
+//! it (`GET /alerts/deliveries?...`, server-rendered) and the API's
+//! `GET /api/v1/deliveries?...`, beside `GET /healthz` as the floor of a
+//! request in the same run.
+//!
+//! Run: `cargo run --release -p server --example bench_delivery_log`
+//! (`-- --postgres` for PostgreSQL at 127.0.0.1:5432; `-- --deliveries N` for
+//! another size).
+
+use clap::Parser;
+use server::cli::Settings;
+use server::configuration::Config;
+use server::startup::Application;
+use server::store::Db;
+use std::time::{Duration, Instant};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Parser)]
+struct Flags {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+const PASSWORD: &str = "benchmark password";
+const DESTINATIONS: i64 = 20;
+const RULES: i64 = 10;
+const DAY_MS: i64 = 86_400_000;
+const RUNS: usize = 40;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn postgres_url(name: &str) -> Result<String, Error> {
+    use sqlx::Connection;
+    let admin = std::env::var("ALERTWIRE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut conn = sqlx::PgConnection::connect(&admin).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or(admin);
+    Ok(format!("{base}/{name}"))
+}
+
+/// The history, written by the database itself (a numbers table joined
+/// into each insert), so seeding takes seconds, not hours.
+fn seed_sql(postgres: bool, n: i64, first_destination: i64, now: i64) -> Vec<String> {
+    let numbers = if postgres {
+        format!("SELECT x FROM generate_series(1, {n}) AS x")
+    } else {
+        format!("WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {n}) SELECT x FROM s")
+    };
+    let start = now - 30 * DAY_MS;
+    let step = (30 * DAY_MS) / n;
+    let concat = |parts: &[&str]| parts.join(" || ");
+    let mut sql = vec![format!(
+        "INSERT INTO rules (id, name, alert_type, asset_pattern, enabled, created_at, updated_at) \
+         {} ",
+        (1..=RULES)
+            .map(|r| format!("SELECT {r}, 'Rule {r}', 'schema', NULL, TRUE, {start}, {start}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    )];
+    let name = concat(&[
+        "'db.schema_'",
+        "CAST(x % 100 AS TEXT)",
+        "'.table_'",
+        "CAST(x % 10000 AS TEXT)",
+    ]);
+    sql.push(format!(
+        "INSERT INTO events (id, type, qualified_name, asset_type, change_type, details, occurred_at, dedup_key, received_at) \
+         SELECT x, CASE x % 4 WHEN 0 THEN 'schema_change' WHEN 1 THEN 'freshness_violation' \
+         WHEN 2 THEN 'discovery_complete' ELSE 'connection_failed' END, {name}, 'table', NULL, '{{}}', \
+         {start} + x * {step}, NULL, {start} + x * {step} FROM ({numbers}) n"
+    ));
+    let alert_id = concat(&["'alert_'", "CAST(x AS TEXT)"]);
+    sql.push(format!(
+        "INSERT INTO alerts (id, public_id, event_id, rule_id, rule_name, alert_type, status, payload, created_at) \
+         SELECT x, {alert_id}, x, x % {RULES} + 1, 'Rule ' || CAST(x % {RULES} + 1 AS TEXT), 'schema', 'triggered', \
+         '{{\"event_type\":\"alert.triggered\"}}', {start} + x * {step} FROM ({numbers}) n"
+    ));
+    let msg_id = concat(&["'msg_'", "CAST(x AS TEXT)"]);
+    // One in ten failed, one in fifty waiting for a retry tomorrow, the rest delivered.
+    sql.push(format!(
+        "INSERT INTO deliveries (id, alert_id, destination_id, msg_id, status, attempts, failures, retry, \
+         next_attempt_at, last_status, last_error, created_at, updated_at) \
+         SELECT x, x, x % {DESTINATIONS} + {first_destination}, {msg_id}, \
+         CASE WHEN x % 10 = 0 THEN 'failed' WHEN x % 50 = 1 THEN 'pending' ELSE 'delivered' END, 3, \
+         CASE WHEN x % 50 = 1 THEN 2 ELSE 0 END, x % 50 = 1, \
+         CASE WHEN x % 50 = 1 THEN {now} + {DAY_MS} ELSE NULL END, \
+         CASE WHEN x % 10 = 0 THEN 500 ELSE 200 END, NULL, {start} + x * {step}, {start} + x * {step} \
+         FROM ({numbers}) n"
+    ));
+    for number in 1..=3 {
+        sql.push(format!(
+            "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, request_headers, response_status, \
+             response_headers, response_body, error_kind, error_message, next_attempt_at) \
+             SELECT x, {number}, {start} + x * {step}, 12, '[]', 200, '[]', 'ok', NULL, NULL, NULL FROM ({numbers}) n"
+        ));
+    }
+    if postgres {
+        for table in ["rules", "events", "alerts", "deliveries", "attempts"] {
+            sql.push(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            ));
+        }
+        sql.push("ANALYZE".into());
+    } else {
+        sql.push("ANALYZE".into());
+    }
+    sql
+}
+
+async fn seed(db: &Db, sql: &[String]) -> Result<(), Error> {
+    for statement in sql {
+        match db {
+            Db::Sqlite(pool, _) => {
+                sqlx::query(statement).execute(pool).await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query(statement).execute(pool).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn time_get(
+    client: &reqwest::Client,
+    url: &str,
+    expect: &str,
+) -> Result<Vec<Duration>, Error> {
+    let mut samples = Vec::with_capacity(RUNS);
+    for run in 0..RUNS + 3 {
+        let started = Instant::now();
+        let response = client.get(url).header("accept", "text/html").send().await?;
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() || !body.contains(expect) {
+            return Err(format!("{url}: {status}: {}", &body[..body.len().min(400)]).into());
+        }
+        if run >= 3 {
+            samples.push(started.elapsed());
+        }
+    }
+    samples.sort();
+    Ok(samples)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    let postgres = args.iter().any(|a| a == "--postgres");
+    let n: i64 = args
+        .iter()
+        .position(|a| a == "--deliveries")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::env::temp_dir().join(format!("alertwire_bench_log_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let database_url = if postgres {
+        postgres_url("alertwire_bench_log").await?
+    } else {
+        format!("sqlite://{}", dir.join("bench.db").display())
+    };
+    // Every other setting at its default, as the binary would have it.
+    let key_file = dir.join("secret.key").display().to_string();
+    let settings = Flags::try_parse_from([
+        "bench",
+        "--database-url",
+        &database_url,
+        "--listen",
+        "127.0.0.1:0",
+        "--secret-key-file",
+        &key_file,
+    ])?
+    .settings;
+    let app = Application::build(Config::from_settings(&settings)?).await?;
+    let base = format!("http://{}", app.local_addr());
+    let services = app.services().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    services
+        .create_user(
+            &server::services::Actor::command_line(),
+            app::backend::NewUserInput {
+                email: "bench@example.com".into(),
+                password: PASSWORD.into(),
+                password_confirm: PASSWORD.into(),
+                role: "admin".into(),
+            },
+        )
+        .await?;
+    let key = services
+        .create_api_key("bench", "admin", &server::services::Actor::command_line())
+        .await?
+        .secret;
+    let mut first_destination = 0;
+    for i in 0..DESTINATIONS {
+        let form = app::model::DestinationForm {
+            name: format!("Destination {i:02}"),
+            // Never called: every seeded delivery is finished or due tomorrow.
+            url: format!("https://93.184.216.34/alerts/{i}"),
+            ..Default::default()
+        };
+        let created = services
+            .create_destination(&server::services::Actor::command_line(), &form)
+            .await?;
+        if i == 0 {
+            first_destination = created.destination.id;
+        }
+    }
+    let now = server::clock::now_ms();
+    let seeding = Instant::now();
+    seed(
+        services.db(),
+        &seed_sql(postgres, n, first_destination, now),
+    )
+    .await?;
+    println!(
+        "{}: seeded {n} deliveries, {} attempts in {:.1}s",
+        if postgres { "PostgreSQL" } else { "SQLite" },
+        3 * n,
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    client
+        .post(format!("{base}/fn/login"))
+        .header("origin", &base)
+        .form(&[("email", "bench@example.com"), ("password", PASSWORD)])
+        .send()
+        .await?
+        .error_for_status()?;
+    let api = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {key}").parse()?,
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()?;
+
+    let floor = time_get(&client, &format!("{base}/healthz"), "").await?;
+    let floor_p99 = ms(percentile(&floor, 0.99));
+    println!(
+        "floor: GET /healthz p50={:.2}ms p99={floor_p99:.2}ms",
+        ms(percentile(&floor, 0.5))
+    );
+    let day = |d: i64| app::format::rfc3339(now - d * DAY_MS);
+    let d = first_destination + 7;
+    let combos: Vec<(&str, String)> = vec![
+        ("no filter", String::new()),
+        ("status=failed", "status=failed".into()),
+        ("status=retrying", "status=retrying".into()),
+        ("destination", format!("destination_id={d}")),
+        (
+            "destination+failed",
+            format!("destination_id={d}&status=failed"),
+        ),
+        ("last 24h", "range=24h".into()),
+        (
+            "last 7d+failed+destination",
+            format!("range=7d&status=failed&destination_id={d}"),
+        ),
+        (
+            "1h window 10 days ago",
+            format!(
+                "since={}&until={}",
+                day(10),
+                app::format::rfc3339(now - 10 * DAY_MS + 3_600_000)
+            ),
+        ),
+        (
+            "1 day 20 days ago+destination",
+            format!("since={}&until={}&destination_id={d}", day(20), day(19)),
+        ),
+        ("event_type", "event_type=connection_failed".into()),
+        ("rule", "rule_id=3".into()),
+        (
+            "rule+event+failed",
+            "rule_id=3&event_type=connection_failed&status=failed".into(),
+        ),
+        ("asset prefix", "q=db.schema_17.".into()),
+        ("asset exact name", "q=db.schema_17.table_917".into()),
+        ("alert id", format!("q=alert_{}", n / 2)),
+        ("webhook-id", format!("q=msg_{}", n / 3)),
+        ("deep cursor", format!("cursor={}", n / 2)),
+        (
+            "deep cursor+failed",
+            format!("cursor={}&status=failed", n / 2),
+        ),
+    ];
+    println!(
+        "{:<32} {:>14} {:>14} {:>14} {:>14}",
+        "filter", "page p50", "page p99", "api p50", "api p99"
+    );
+    let mut worst: f64 = 0.0;
+    for (label, query) in combos {
+        let page = time_get(
+            &client,
+            &format!("{base}/alerts/deliveries?{query}"),
+            "Deliveries",
+        )
+        .await?;
+        let json = time_get(&api, &format!("{base}/api/v1/deliveries?{query}"), "items").await?;
+        let p99 = ms(percentile(&page, 0.99)).max(ms(percentile(&json, 0.99)));
+        worst = worst.max(p99);
+        println!(
+            "{label:<32} {:>12.2}ms {:>12.2}ms {:>12.2}ms {:>12.2}ms",
+            ms(percentile(&page, 0.5)),
+            ms(percentile(&page, 0.99)),
+            ms(percentile(&json, 0.5)),
+            ms(percentile(&json, 0.99)),
+        );
+    }
+    println!(
+        "worst p99 {worst:.2}ms = {:.1}x the /healthz p99 of this run (target: under 20 ms)",
+        worst / floor_p99.max(0.001)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
