@@ -7,10 +7,10 @@
 
 use crate::error::AppError;
 use crate::model::{
-    AlertView, ApiKeysPage, AutoDisabled, CurrentUser, DeliveryDetail, DeliveryFilter,
-    DeliveryPage, DeliveryView, DestinationForm, DestinationList, DestinationOutcome,
-    DestinationPageData, DestinationView, DestinationWithSecret, Enabled, Intent, NewApiKey,
-    NotificationSettings, RuleForm, RuleView, RulesPage, UserView,
+    AlertView, ApiKeysPage, AuditFilter, AuditLogData, AutoDisabled, CurrentUser, DeliveryDetail,
+    DeliveryFilter, DeliveryPage, DeliveryView, DestinationForm, DestinationList,
+    DestinationOutcome, DestinationPageData, DestinationView, DestinationWithSecret, Enabled,
+    Intent, NewApiKey, NotificationSettings, RuleForm, RuleView, RulesPage, UserView,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -151,11 +151,16 @@ pub trait Backend: Send + Sync + 'static {
     async fn delivery(&self, id: i64) -> Result<DeliveryDetail, AppError>;
     /// Queues a delivered or failed delivery again (admins only).
     async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError>;
-    /// Stops a queued delivery's attempts; `by` says who, in its last error.
-    async fn cancel_delivery(&self, id: i64, by: &str) -> Result<DeliveryView, AppError>;
+    /// Stops a queued delivery's attempts; its last error says who (the signed-in user).
+    async fn cancel_delivery(&self, id: i64) -> Result<DeliveryView, AppError>;
 
     /// The server's clock (Unix ms): pages count "3 min ago" from it.
     fn now_ms(&self) -> i64;
+
+    /// Settings -> Audit log: one page, and the actors its filter offers.
+    async fn audit_log(&self, filter: AuditFilter) -> Result<AuditLogData, AppError>;
+    /// How long history is kept, in milliseconds (`--retention`).
+    fn history_kept_ms(&self) -> u64;
 }
 
 /// One submission of the Configure form.

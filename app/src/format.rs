@@ -48,6 +48,28 @@ pub fn datetime_local(unix_ms: i64) -> String {
     t.trim_end_matches('Z').to_owned()
 }
 
+/// A length of time in the largest unit that divides it: `30 days`,
+/// `12 hours`, `90 seconds`, `1 day`.
+pub fn duration_words(ms: u64) -> String {
+    let units: [(u64, &str); 5] = [
+        (86_400_000, "day"),
+        (3_600_000, "hour"),
+        (60_000, "minute"),
+        (1000, "second"),
+        (1, "millisecond"),
+    ];
+    let (size, unit) = units
+        .into_iter()
+        .find(|(size, _)| ms.is_multiple_of(*size) && ms >= *size)
+        .unwrap_or((1, "millisecond"));
+    let n = ms / size;
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
 /// `2026-11-30T18:15:06.524Z` (RFC 3339, UTC, milliseconds): how the REST API
 /// writes every time.
 pub fn rfc3339_millis(unix_ms: i64) -> String {
@@ -106,6 +128,19 @@ mod tests {
         assert_eq!(datetime_local(1_705_305_601_999), "2024-01-15T08:00:01");
         // A leap day.
         assert_eq!(utc_minute(1_709_210_096_000), "2024-02-29 12:34 UTC");
+        assert_eq!(utc_second(1_709_210_096_000), "2024-02-29 12:34:56 UTC");
+        assert_eq!(utc_second(1_705_305_600_999), "2024-01-15 08:00:00 UTC");
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration_words(30 * 86_400_000), "30 days");
+        assert_eq!(duration_words(86_400_000), "1 day");
+        assert_eq!(duration_words(12 * 3_600_000), "12 hours");
+        assert_eq!(duration_words(90_000), "90 seconds");
+        assert_eq!(duration_words(2000), "2 seconds");
+        assert_eq!(duration_words(36 * 3_600_000), "36 hours");
+        assert_eq!(duration_words(1500), "1500 milliseconds");
     }
 
     #[test]

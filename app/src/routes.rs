@@ -1,8 +1,8 @@
 use crate::components::shell::AppShell;
 use crate::pages::{
-    account::AccountPage, alerts::*, api_keys::ApiKeysPage, destinations::*, login::LoginPage,
-    not_found::NotFound, notifications::NotificationsPage, settings::SettingsArea,
-    setup::SetupPage, users::UsersPage,
+    account::AccountPage, alerts::*, api_keys::ApiKeysPage, audit_log::AuditLogPage,
+    destinations::*, login::LoginPage, not_found::NotFound, notifications::NotificationsPage,
+    settings::SettingsArea, setup::SetupPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users") ssr=SsrMode::Async view=UsersPage/>
                         <Route path=path!("/api-keys") ssr=SsrMode::Async view=ApiKeysPage/>
                         <Route path=path!("/notifications") ssr=SsrMode::Async view=NotificationsPage/>
+                        <Route path=path!("/audit-log") ssr=SsrMode::Async view=AuditLogPage/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

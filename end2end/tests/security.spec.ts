@@ -62,6 +62,7 @@ test('the hydrated pages work under the Content-Security-Policy, with no violati
     '/settings/users',
     '/settings/api-keys',
     '/settings/notifications',
+    '/settings/audit-log',
   ]) {
     await openHydrated(page, path);
   }

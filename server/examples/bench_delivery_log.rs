@@ -199,15 +199,18 @@ async fn main() -> Result<(), Error> {
     tokio::spawn(app.run_until(std::future::pending()));
 
     services
-        .create_user(app::backend::NewUserInput {
-            email: "bench@example.com".into(),
-            password: PASSWORD.into(),
-            password_confirm: PASSWORD.into(),
-            role: "admin".into(),
-        })
+        .create_user(
+            &server::services::Actor::command_line(),
+            app::backend::NewUserInput {
+                email: "bench@example.com".into(),
+                password: PASSWORD.into(),
+                password_confirm: PASSWORD.into(),
+                role: "admin".into(),
+            },
+        )
         .await?;
     let key = services
-        .create_api_key("bench", "admin", None)
+        .create_api_key("bench", "admin", &server::services::Actor::command_line())
         .await?
         .secret;
     let mut first_destination = 0;
@@ -218,7 +221,9 @@ async fn main() -> Result<(), Error> {
             url: format!("https://93.184.216.34/alerts/{i}"),
             ..Default::default()
         };
-        let created = services.create_destination(&form).await?;
+        let created = services
+            .create_destination(&server::services::Actor::command_line(), &form)
+            .await?;
         if i == 0 {
             first_destination = created.destination.id;
         }

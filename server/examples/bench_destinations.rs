@@ -58,6 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
         auto_disable_after: "5d".into(),
+        retention: "30d".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());
@@ -65,12 +66,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(app.run_until(std::future::pending()));
 
     services
-        .create_user(app::backend::NewUserInput {
-            email: "bench@example.com".into(),
-            password: PASSWORD.into(),
-            password_confirm: PASSWORD.into(),
-            role: "admin".into(),
-        })
+        .create_user(
+            &server::services::Actor::command_line(),
+            app::backend::NewUserInput {
+                email: "bench@example.com".into(),
+                password: PASSWORD.into(),
+                password_confirm: PASSWORD.into(),
+                role: "admin".into(),
+            },
+        )
         .await?;
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     client
@@ -91,7 +95,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             bearer_token: format!("token-{i}"),
             ..Default::default()
         };
-        services.create_destination(&form).await?;
+        services
+            .create_destination(&server::services::Actor::command_line(), &form)
+            .await?;
     }
     println!(
         "created {DESTINATIONS} destinations in {:.1}s",

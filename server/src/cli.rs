@@ -106,6 +106,15 @@ pub struct Settings {
         global = true
     )]
     pub auto_disable_after: String,
+    /// How long history is kept: finished deliveries with their attempts, their
+    /// alerts and events, and audit entries older than this are removed (e.g. 90s, 12h, 30d)
+    #[arg(
+        long,
+        env = "ALERTWIRE_RETENTION",
+        default_value = "30d",
+        global = true
+    )]
+    pub retention: String,
 
     /// PEM file of extra trusted root certificates for webhook endpoints
     #[arg(long, env = "ALERTWIRE_EXTRA_CA_CERTS", global = true)]

@@ -3,7 +3,7 @@
 use crate::cli::Command;
 use crate::configuration::Config;
 use crate::receiver::{describe, tls, Behaviour, OnReceive, Receiver};
-use crate::services::Services;
+use crate::services::{Actor, Services};
 use crate::startup::{open_database, services, shutdown_signal, Application, StartupError};
 use app::backend::NewUserInput;
 use app::error::AppError;
@@ -62,7 +62,9 @@ pub async fn run(command: Option<Command>, config: Config) -> Result<(), Command
         }
         Command::CreateApiKey { name, role } => {
             let services = offline_services(&config).await?;
-            let created = services.create_api_key(&name, &role, None).await?;
+            let created = services
+                .create_api_key(&name, &role, &Actor::command_line())
+                .await?;
             println!("{}", created.secret);
             Ok(())
         }
@@ -96,7 +98,7 @@ async fn create_user(config: Config, email: String, role: String) -> Result<(), 
         password,
         role,
     };
-    let user = services.create_user(input).await?;
+    let user = services.create_user(&Actor::command_line(), input).await?;
     println!("created {} ({})", user.email, user.role);
     Ok(())
 }

@@ -26,6 +26,8 @@ pub struct Config {
     pub metrics_token: Option<MetricsToken>,
     /// `None`: auto-disable is off (`0`).
     pub auto_disable_after: Option<Duration>,
+    /// History older than this is removed.
+    pub retention: Duration,
 }
 
 /// Leases are short so a crashed process's work is picked up within a minute.
@@ -107,6 +109,8 @@ impl Config {
         let auto_disable_after =
             parse_duration_up_to(&s.auto_disable_after, MAX_AUTO_DISABLE_AFTER)
                 .map_err(bad("--auto-disable-after", "ALERTWIRE_AUTO_DISABLE_AFTER"))?;
+        let retention =
+            parse_retention(&s.retention).map_err(bad("--retention", "ALERTWIRE_RETENTION"))?;
         Ok(Config {
             database,
             listen,
@@ -120,6 +124,7 @@ impl Config {
             max_in_flight_per_destination,
             metrics_token,
             auto_disable_after: (!auto_disable_after.is_zero()).then_some(auto_disable_after),
+            retention,
         })
     }
 
@@ -149,6 +154,18 @@ fn parse_public_url(raw: Option<&str>) -> Result<Option<Url>, String> {
 /// `250ms`, `30s`, `5m`, `1h`, `2d`; a bare `0` is zero. At most a week.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     parse_duration_up_to(raw, WEEK)
+}
+
+/// A retention window: a duration from one second to ten years (`30d`).
+pub fn parse_retention(raw: &str) -> Result<Duration, String> {
+    let window = parse_duration_up_to(raw, Duration::from_secs(3650 * 86_400))?;
+    if window < Duration::from_secs(1) {
+        return Err(format!(
+            "{:?} is shorter than a second: write e.g. 90s, 12h or 30d",
+            raw.trim()
+        ));
+    }
+    Ok(window)
 }
 
 /// A duration as `parse_duration` reads it, at most `max`.
@@ -275,6 +292,20 @@ mod tests {
         assert!(parse_duration_up_to("366d", year)
             .unwrap_err()
             .contains("longer than 365 days"));
+    }
+
+    #[test]
+    fn retention_windows() {
+        assert_eq!(parse_retention("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(parse_retention("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_retention(" 12h "), Ok(Duration::from_secs(12 * 3600)));
+        assert_eq!(
+            parse_retention("365d"),
+            Ok(Duration::from_secs(365 * 86_400))
+        );
+        for bad in ["0", "0s", "500ms", "3651d", "30", "30 days", ""] {
+            assert!(parse_retention(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

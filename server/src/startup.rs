@@ -88,6 +88,7 @@ pub fn services(config: &Config, db: Db, public_url: Url) -> Result<Services, St
             sender,
             public_url,
             queue: Queue::new(RetryPolicy::new(config.retry_schedule.clone())),
+            retention: config.retention,
         },
     ))
 }
@@ -163,6 +164,7 @@ impl Application {
             let stop = stopped.clone();
             tokio::spawn(async move { services.run_auto_disable(after, stop).await })
         });
+        let retention = self.services.start_retention(stopped.clone());
         // Connection info gives the sign-in limit its client address.
         let service = self
             .router
@@ -184,6 +186,13 @@ impl Application {
             }
         }
         engine.shutdown().await;
+        // It stops between two batches; a batch is one short transaction.
+        if tokio::time::timeout(Duration::from_secs(5), retention)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the retention task did not stop in time");
+        }
         // Requests still open after the engine stopped (long polls, slow clients) do not hold the exit.
         match tokio::time::timeout(Duration::from_secs(1), serving).await {
             Ok(Ok(result)) => result?,

@@ -113,8 +113,8 @@ pub async fn redeliver_delivery(id: i64) -> Result<DeliveryView, AppError> {
 /// Stops a queued delivery's retries (editors and admins).
 #[server(prefix = "/fn", endpoint = "cancel_delivery")]
 pub async fn cancel_delivery(id: i64) -> Result<DeliveryView, AppError> {
-    let user = require_role(Role::Editor)?;
-    let delivery = backend()?.cancel_delivery(id, &user.email).await?;
+    require_role(Role::Editor)?;
+    let delivery = backend()?.cancel_delivery(id).await?;
     if plain_form_post() {
         leptos_axum::redirect(&format!("/alerts/deliveries/{id}?cancelled=1"));
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api_keys;
+pub mod audit;
 pub mod deliveries;
 pub mod destinations;
 pub mod notifications;

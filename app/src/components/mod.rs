@@ -1,4 +1,5 @@
 pub mod failure;
 pub mod form;
+pub mod history_kept;
 pub mod shell;
 pub mod tabs;

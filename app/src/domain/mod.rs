@@ -1,6 +1,7 @@
 //! Values that can only hold valid data ("parse, don't validate").
 //! Shared by the browser and the server so both give the same messages.
 
+mod audit;
 mod delivery_state;
 mod delivery_status;
 mod email;
@@ -9,6 +10,7 @@ pub mod password;
 
 mod role;
 
+pub use audit::{ActorKind, AuditAction, ObjectKind};
 pub use delivery_state::DeliveryState;
 pub use delivery_status::DeliveryStatus;
 pub use email::Email;

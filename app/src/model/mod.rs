@@ -59,3 +59,6 @@ pub use destinations::*;
 
 mod alerts;
 pub use alerts::*;
+
+mod audit;
+pub use audit::*;

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod alerts;
 pub mod api_keys;
+pub mod audit_log;
 pub mod destinations;
 pub mod login;
 pub mod not_found;

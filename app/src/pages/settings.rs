@@ -19,6 +19,7 @@ pub fn SettingsArea() -> impl IntoView {
                     tabs.push(("/settings/users", "Users"));
                     tabs.push(("/settings/api-keys", "API keys"));
                     tabs.push(("/settings/notifications", "Notifications"));
+                    tabs.push(("/settings/audit-log", "Audit log"));
                 }
                 view! { <Tabs label="Settings" index="/settings" tabs/> }
             })}

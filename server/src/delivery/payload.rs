@@ -132,7 +132,10 @@ pub fn random_id(prefix: &str) -> String {
 pub fn links(public_url: &Url, alert_id: &str, qualified_name: &str) -> Links {
     Links {
         alert_url: join(public_url, &format!("alerts/{alert_id}")),
-        asset_url: join(public_url, &format!("assets/{}", path_segment(qualified_name))),
+        asset_url: join(
+            public_url,
+            &format!("assets/{}", path_segment(qualified_name)),
+        ),
     }
 }
 

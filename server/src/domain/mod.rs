@@ -2,6 +2,7 @@
 
 pub mod address_guard;
 pub mod api_key;
+pub mod audit_filter;
 pub mod delivery_filter;
 pub mod destination;
 pub mod event;

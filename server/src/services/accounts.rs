@@ -1,14 +1,15 @@
 //! First-run setup, sign-in with lockout, sign-out, and user management.
 
+use super::audit::{object, unsaved, Actor};
 use super::sign_in_limits::Subject;
 use super::{internal, Services};
 use crate::domain::user::{parse_new_user, parse_sign_in, SignIn};
 use crate::store::users::{self, AccessChange};
 use app::backend::NewUserInput;
 use app::domain::password::PasswordField;
-use app::domain::{Email, NewPassword, Role};
+use app::domain::{AuditAction, Email, NewPassword, ObjectKind, Role};
 use app::error::{AppError, FormErrors};
-use app::model::{CurrentUser, UserView};
+use app::model::{AuditObject, CurrentUser, UserView};
 use std::net::IpAddr;
 
 /// Who signed in, and the session epoch their session must carry.
@@ -44,7 +45,11 @@ fn duplicate_email(email: &Email) -> AppError {
 
 impl Services {
     /// Creates the first admin; refused once any user exists. Returns the new user's id.
-    pub async fn setup_first_admin(&self, input: NewUserInput) -> Result<SignedIn, AppError> {
+    pub async fn setup_first_admin(
+        &self,
+        actor: &Actor,
+        input: NewUserInput,
+    ) -> Result<SignedIn, AppError> {
         if self.users_exist().await? {
             return Err(AppError::NotFound(
                 "Setup is already done: sign in instead".into(),
@@ -59,7 +64,11 @@ impl Services {
             .passwords()
             .hash(user.password.expose().to_owned())
             .await?;
-        let row = users::insert_first_admin(self.db(), user.email.as_str(), &hash)
+        let audit = actor.entry(
+            AuditAction::Create,
+            unsaved(ObjectKind::User, user.email.as_str()),
+        );
+        let row = users::insert_first_admin(self.db(), user.email.as_str(), &hash, &audit)
             .await
             .map_err(internal)?
             .ok_or_else(|| AppError::NotFound("Setup is already done: sign in instead".into()))?;
@@ -70,13 +79,21 @@ impl Services {
         })
     }
 
-    pub async fn create_user(&self, input: NewUserInput) -> Result<UserView, AppError> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        input: NewUserInput,
+    ) -> Result<UserView, AppError> {
         let user = parse_new_user(&input).map_err(AppError::Invalid)?;
         let hash = self
             .passwords()
             .hash(user.password.expose().to_owned())
             .await?;
-        match users::insert(self.db(), user.email.as_str(), &hash, user.role).await {
+        let audit = actor.entry(
+            AuditAction::Create,
+            unsaved(ObjectKind::User, user.email.as_str()),
+        );
+        match users::insert(self.db(), user.email.as_str(), &hash, user.role, &audit).await {
             Ok(row) => {
                 tracing::info!(user_id = row.id, role = %user.role, "user created");
                 Ok(user_view(&row))
@@ -129,15 +146,35 @@ impl Services {
             // Both attempts stay counted.
             _ => {
                 tracing::info!("failed sign-in");
+                let nobody = Actor::anonymous(client);
+                let tried = AuditObject {
+                    kind: ObjectKind::User,
+                    id: user.as_ref().map(|u| u.id),
+                    name: email.clone(),
+                };
+                self.record_audit(&nobody, AuditAction::SignInFailed, tried.clone())
+                    .await?;
+                if account.takes_the_last_try() {
+                    self.record_audit(&nobody, AuditAction::LockedOut, tried)
+                        .await?;
+                }
+                if let (Some(ticket), Some(ip)) = (&address, client) {
+                    if ticket.takes_the_last_try() {
+                        let from = unsaved(ObjectKind::Address, &ip.to_string());
+                        self.record_audit(&nobody, AuditAction::LockedOut, from)
+                            .await?;
+                    }
+                }
                 Err(AppError::BadCredentials)
             }
         }
     }
 
     /// Checks a signed-in user's password again (before a sensitive action),
-    /// within the re-entry limit.
+    /// within the re-entry limit; a wrong one is recorded for `actor`.
     pub(crate) async fn reenter(
         &self,
+        actor: &Actor,
         user: &users::UserRow,
         password: &str,
     ) -> Result<bool, AppError> {
@@ -148,6 +185,14 @@ impl Services {
             .await?;
         if ok {
             self.cleared(ticket).await?;
+        } else {
+            let whose = object(ObjectKind::User, user.id, &user.email);
+            self.record_audit(actor, AuditAction::PasswordReentryFailed, whose.clone())
+                .await?;
+            if ticket.takes_the_last_try() {
+                self.record_audit(actor, AuditAction::LockedOut, whose)
+                    .await?;
+            }
         }
         Ok(ok)
     }
@@ -172,11 +217,12 @@ impl Services {
     /// session epoch, under which the caller keeps its own session.
     pub async fn change_password(
         &self,
-        actor: &CurrentUser,
+        actor: &Actor,
         current: &str,
         new: &str,
         confirm: &str,
     ) -> Result<i64, AppError> {
+        let user_id = actor.user_id().ok_or(AppError::Unauthenticated)?;
         let mut errors = FormErrors::default();
         let password = NewPassword::parse(new, confirm)
             .map_err(|(field, m)| match field {
@@ -184,11 +230,11 @@ impl Services {
                 PasswordField::Confirmation => errors.add("new_password_confirm", m),
             })
             .ok();
-        let user = users::by_id(self.db(), actor.id)
+        let user = users::by_id(self.db(), user_id)
             .await
             .map_err(internal)?
             .ok_or(AppError::Unauthenticated)?;
-        if !self.reenter(&user, current).await? {
+        if !self.reenter(actor, &user, current).await? {
             errors.add("current_password", "Your current password is not correct");
         }
         errors.into_result()?;
@@ -196,10 +242,14 @@ impl Services {
             return Err(AppError::Internal);
         };
         let hash = self.passwords().hash(password.expose().to_owned()).await?;
-        let epoch = users::set_password_hash(self.db(), actor.id, &hash)
+        let audit = actor.entry(
+            AuditAction::ChangePassword,
+            unsaved(ObjectKind::User, &user.email),
+        );
+        let epoch = users::set_password_hash(self.db(), user_id, &hash, &audit)
             .await
             .map_err(internal)?;
-        tracing::info!(user_id = actor.id, "password changed; other sessions ended");
+        tracing::info!(user_id, "password changed; other sessions ended");
         Ok(epoch)
     }
 
@@ -224,12 +274,14 @@ impl Services {
     /// Changes a user's role and ends their sessions; the last active admin keeps the role.
     pub async fn set_user_role(
         &self,
-        actor: &CurrentUser,
+        actor: &Actor,
         user_id: i64,
         role: &str,
     ) -> Result<(), AppError> {
         let role = Role::parse(role).map_err(|m| AppError::invalid("role", m))?;
-        self.change_access(user_id, Some(role), None).await?;
+        let audit = actor.entry(AuditAction::ChangeRole, unsaved(ObjectKind::User, ""));
+        self.change_access(user_id, Some(role), None, &audit)
+            .await?;
         tracing::info!(actor = actor.id, user_id, %role, "role changed");
         Ok(())
     }
@@ -237,11 +289,18 @@ impl Services {
     /// (De)activates a user and ends their sessions; the last active admin stays active.
     pub async fn set_user_active(
         &self,
-        actor: &CurrentUser,
+        actor: &Actor,
         user_id: i64,
         active: bool,
     ) -> Result<(), AppError> {
-        self.change_access(user_id, None, Some(active)).await?;
+        let action = if active {
+            AuditAction::Activate
+        } else {
+            AuditAction::Deactivate
+        };
+        let audit = actor.entry(action, unsaved(ObjectKind::User, ""));
+        self.change_access(user_id, None, Some(active), &audit)
+            .await?;
         tracing::info!(actor = actor.id, user_id, active, "user activation changed");
         Ok(())
     }
@@ -251,8 +310,9 @@ impl Services {
         user_id: i64,
         role: Option<Role>,
         active: Option<bool>,
+        audit: &crate::store::audit::Entry,
     ) -> Result<(), AppError> {
-        match users::change_access(self.db(), user_id, role, active)
+        match users::change_access(self.db(), user_id, role, active, audit)
             .await
             .map_err(internal)?
         {

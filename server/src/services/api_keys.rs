@@ -1,10 +1,11 @@
 //! API keys for programs: random, shown once, stored only as a SHA-256 hash.
 
+use super::audit::{unsaved, Actor};
 use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::domain::api_key::{parse_new_key, NewKey};
 use crate::store::api_keys::{self, ApiKeyRow};
-use app::domain::KeyRole;
+use app::domain::{AuditAction, KeyRole, ObjectKind};
 use app::error::AppError;
 use app::model::{ApiKeyView, NewApiKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -48,20 +49,34 @@ fn generate_key() -> String {
 }
 
 impl Services {
-    /// A new key named `name` with the role `role` (`ingest`, `viewer`, `editor`, `admin`).
+    /// A new key named `name` with the role `role` (`ingest`, `viewer`, `editor`, `admin`),
+    /// made by `actor` (its creator when a user). The actor takes the place
+    /// the creator's id had, so existing calls change mechanically.
     pub async fn create_api_key(
         &self,
         name: &str,
         role: &str,
-        created_by: Option<i64>,
+        actor: &Actor,
     ) -> Result<NewApiKey, AppError> {
         let NewKey { name, role } = parse_new_key(name, role).map_err(AppError::Invalid)?;
         let secret = generate_key();
         let prefix: String = secret.chars().take(SHOWN_PREFIX_LEN).collect();
         let hash = hash_key(&secret);
-        let row = api_keys::insert(self.db(), name.as_str(), &prefix, &hash, role, created_by)
-            .await
-            .map_err(internal)?;
+        let audit = actor.entry(
+            AuditAction::Create,
+            unsaved(ObjectKind::ApiKey, name.as_str()),
+        );
+        let row = api_keys::insert(
+            self.db(),
+            name.as_str(),
+            &prefix,
+            &hash,
+            role,
+            actor.user_id(),
+            &audit,
+        )
+        .await
+        .map_err(internal)?;
         tracing::info!(key_id = row.id, %role, "API key created");
         Ok(NewApiKey {
             key: key_view(row),
@@ -92,8 +107,9 @@ impl Services {
             .collect())
     }
 
-    pub async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError> {
-        if api_keys::revoke(self.db(), key_id)
+    pub async fn revoke_api_key(&self, actor: &Actor, key_id: i64) -> Result<(), AppError> {
+        let audit = actor.entry(AuditAction::Revoke, unsaved(ObjectKind::ApiKey, ""));
+        if api_keys::revoke(self.db(), key_id, &audit)
             .await
             .map_err(internal)?
         {

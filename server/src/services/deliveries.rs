@@ -1,11 +1,12 @@
 //! The delivery log: list, detail with every attempt, and re-driving.
 
+use super::audit::{object, Actor};
 use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::delivery::troubleshooting::explain_record;
 use crate::domain::delivery_filter::parse as parse_filter;
 use crate::store::deliveries::{self as rows, AttemptRow, DeliveryRow};
-use app::domain::DeliveryState;
+use app::domain::{ActorKind, AuditAction, DeliveryState, ObjectKind};
 use app::error::AppError;
 use app::model::{
     AttemptView, DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView, DELIVERIES_PER_PAGE,
@@ -64,6 +65,15 @@ fn attempt_view(row: AttemptRow, timeout: Duration) -> AttemptView {
     }
 }
 
+/// A delivery in the audit log: `alert_… to <destination>`.
+pub(crate) fn delivery_object(row: &DeliveryRow) -> app::model::AuditObject {
+    object(
+        ObjectKind::Delivery,
+        row.id,
+        &format!("{} to {}", row.public_id, row.destination_name),
+    )
+}
+
 impl Services {
     pub async fn deliveries(&self, filter: &DeliveryFilter) -> Result<DeliveryPage, AppError> {
         let filter = parse_filter(filter, now_ms()).map_err(AppError::Invalid)?;
@@ -104,7 +114,7 @@ impl Services {
 
     /// Queues a delivered or failed delivery again, with the same `webhook-id`
     /// and body and a fresh retry schedule.
-    pub async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError> {
+    pub async fn redeliver(&self, actor: &Actor, id: i64) -> Result<DeliveryView, AppError> {
         let db = self.db();
         let row = rows::get(db, id)
             .await
@@ -123,6 +133,8 @@ impl Services {
             return Err(AppError::Conflict("This delivery is already queued".into()));
         }
         tracing::info!(delivery_id = id, "delivery re-driven");
+        self.record_audit(actor, AuditAction::Redeliver, delivery_object(&row))
+            .await?;
         self.queue().wake.notify_one();
         rows::pg_notify(db).await.map_err(internal)?;
         Ok(view(
@@ -136,8 +148,13 @@ impl Services {
     /// Ends a queued delivery: no more attempts; it is marked failed, with
     /// who cancelled it as its last error. An attempt already in flight
     /// finishes and is recorded, but cannot bring the delivery back.
-    pub async fn cancel_delivery(&self, id: i64, by: &str) -> Result<DeliveryView, AppError> {
+    pub async fn cancel_delivery(&self, actor: &Actor, id: i64) -> Result<DeliveryView, AppError> {
         let db = self.db();
+        let by = match actor.kind {
+            Some(ActorKind::ApiKey) => format!("API key {}", actor.name),
+            Some(ActorKind::User) => actor.name.clone(),
+            None => "the command line".to_owned(),
+        };
         let reason = format!("Retries cancelled by {by}");
         if !rows::cancel(db, id, &reason, now_ms())
             .await
@@ -150,11 +167,12 @@ impl Services {
             });
         }
         tracing::info!(delivery_id = id, by, "delivery cancelled");
-        Ok(view(
-            rows::get(db, id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(not_found)?,
-        ))
+        let row = rows::get(db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_found)?;
+        self.record_audit(actor, AuditAction::Cancel, delivery_object(&row))
+            .await?;
+        Ok(view(row))
     }
 }

@@ -18,10 +18,12 @@ impl Services {
             .filter(|at| *at <= now)
             .map(|at| Duration::from_millis(u64::try_from(now - at).unwrap_or(0)))
             .unwrap_or_default();
-        Ok(self.queue().metrics.render(&QueueDepth {
+        let mut text = self.queue().metrics.render(&QueueDepth {
             due,
             scheduled,
             oldest_due_age,
-        }))
+        });
+        text.push_str(&self.pruned().render());
+        Ok(text)
     }
 }

@@ -9,12 +9,14 @@
 pub mod accounts;
 pub mod alerts;
 pub mod api_keys;
+pub mod audit;
 pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
 pub mod metrics;
 pub mod notifications;
 pub mod passwords;
+pub mod retention;
 pub mod rules;
 pub mod sign_in_limits;
 
@@ -24,6 +26,7 @@ use crate::delivery::targets::Targets;
 use crate::delivery::HttpSender;
 use crate::store::{Db, StoreError};
 use app::error::AppError;
+pub use audit::Actor;
 use passwords::PasswordGate;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -35,6 +38,8 @@ pub struct Deps {
     pub sender: HttpSender,
     pub public_url: Url,
     pub queue: Arc<Queue>,
+    /// How long history is kept (`--retention`).
+    pub retention: std::time::Duration,
 }
 
 /// Everything the request handlers and the CLI need, cheap to clone.
@@ -48,6 +53,7 @@ struct Inner {
     deps: Deps,
     targets: Targets,
     passwords: PasswordGate,
+    pruned: retention::Pruned,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
 }
@@ -58,6 +64,7 @@ impl Services {
             inner: Arc::new(Inner {
                 targets: Targets::new(deps.secrets.clone()),
                 passwords: PasswordGate::for_this_machine(),
+                pruned: retention::Pruned::default(),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),

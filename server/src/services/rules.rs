@@ -1,10 +1,12 @@
 //! Alert rules: which events raise alerts, and where the alerts go.
 
+use super::audit::{unsaved, Actor};
 use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::domain::glob::AssetPattern;
 use crate::domain::rule::parse;
 use crate::store::rules::{self as rows, RuleFields, RuleRow, RuleTarget};
+use app::domain::{AuditAction, ObjectKind};
 use app::error::{AppError, FormErrors};
 use app::model::{RuleDestination, RuleForm, RuleView, RulesPage};
 use std::collections::HashMap;
@@ -101,7 +103,12 @@ impl Services {
     }
 
     /// Creates a rule (`id` none) or replaces one.
-    pub async fn save_rule(&self, id: Option<i64>, form: &RuleForm) -> Result<RuleView, AppError> {
+    pub async fn save_rule(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        form: &RuleForm,
+    ) -> Result<RuleView, AppError> {
         let valid = parse(form).map_err(AppError::Invalid)?;
         let fields = RuleFields {
             name: valid.name.into_string(),
@@ -119,7 +126,12 @@ impl Services {
                 "A chosen destination does not exist",
             ));
         }
-        let saved = match rows::save(self.db(), id, &fields).await {
+        let action = match id {
+            None => AuditAction::Create,
+            Some(_) => AuditAction::Update,
+        };
+        let audit = actor.entry(action, unsaved(ObjectKind::Rule, &fields.name));
+        let saved = match rows::save(self.db(), id, &fields, &audit).await {
             Ok(Some(row)) => row,
             Ok(None) => return Err(not_found()),
             Err(err) if err.is_unique_violation() => {
@@ -134,8 +146,19 @@ impl Services {
         self.rule(saved.id).await
     }
 
-    pub async fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<RuleView, AppError> {
-        if !rows::set_enabled(self.db(), id, enabled)
+    pub async fn set_rule_enabled(
+        &self,
+        actor: &Actor,
+        id: i64,
+        enabled: bool,
+    ) -> Result<RuleView, AppError> {
+        let action = if enabled {
+            AuditAction::Enable
+        } else {
+            AuditAction::Disable
+        };
+        let audit = actor.entry(action, unsaved(ObjectKind::Rule, ""));
+        if !rows::set_enabled(self.db(), id, enabled, &audit)
             .await
             .map_err(internal)?
         {
@@ -144,8 +167,12 @@ impl Services {
         self.rule(id).await
     }
 
-    pub async fn delete_rule(&self, id: i64) -> Result<(), AppError> {
-        if !rows::delete(self.db(), id).await.map_err(internal)? {
+    pub async fn delete_rule(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        let audit = actor.entry(AuditAction::Delete, unsaved(ObjectKind::Rule, ""));
+        if !rows::delete(self.db(), id, &audit)
+            .await
+            .map_err(internal)?
+        {
             return Err(not_found());
         }
         tracing::info!(rule_id = id, "rule deleted");

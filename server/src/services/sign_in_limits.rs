@@ -60,6 +60,16 @@ impl Subject<'_> {
 pub struct Ticket {
     id: i64,
     key: String,
+    rank: i64,
+    limit: i64,
+}
+
+impl Ticket {
+    /// True when this attempt took the last check its subject had: if it
+    /// fails, the subject is locked out for the rest of the window.
+    pub fn takes_the_last_try(&self) -> bool {
+        self.rank == self.limit
+    }
 }
 
 impl Services {
@@ -72,7 +82,12 @@ impl Services {
             .await
             .map_err(internal)?;
         if a.rank <= subject.limit() {
-            return Ok(Ticket { id: a.id, key });
+            return Ok(Ticket {
+                id: a.id,
+                key,
+                rank: a.rank,
+                limit: subject.limit(),
+            });
         }
         auth_attempts::forget(self.db(), a.id)
             .await

@@ -1,3 +1,4 @@
+use super::audit::{write_entry, Entry};
 use super::{affected, on_db, Db, StoreResult};
 use crate::clock::now_ms;
 use app::domain::KeyRole;
@@ -23,14 +24,21 @@ pub async fn insert(
     key_hash: &str,
     role: KeyRole,
     created_by: Option<i64>,
+    audit: &Entry,
 ) -> StoreResult<ApiKeyRow> {
     let sql = format!(
         "INSERT INTO api_keys (name, prefix, key_hash, role, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     );
-    Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(name).bind(prefix).bind(key_hash).bind(role.as_str()).bind(created_by).bind(now_ms())
-        .fetch_one(pool).await)?)
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let row: ApiKeyRow = sqlx::query_as(&sql)
+            .bind(name).bind(prefix).bind(key_hash).bind(role.as_str()).bind(created_by).bind(now_ms())
+            .fetch_one(&mut *tx).await?;
+        write_entry!(&mut *tx, &audit.about(row.id, &row.name))?;
+        tx.commit().await?;
+        Ok(row)
+    })
 }
 
 /// Up to `limit` keys with an id above `after`, by id (the API's cursor pages).
@@ -60,9 +68,18 @@ pub async fn touch(db: &Db, id: i64, at_ms: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// Revokes a live key; false when there is no such live key.
-pub async fn revoke(db: &Db, id: i64) -> StoreResult<bool> {
-    let done = affected!(db, pool => sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(done == 1)
+/// Revokes a live key and writes `audit` about it; false when there is no such live key.
+pub async fn revoke(db: &Db, id: i64, audit: &Entry) -> StoreResult<bool> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let name: Option<(String,)> = sqlx::query_as(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING name")
+            .bind(now_ms()).bind(id).fetch_optional(&mut *tx).await?;
+        let Some((name,)) = name else {
+            return Ok(false);
+        };
+        write_entry!(&mut *tx, &audit.about(id, &name))?;
+        tx.commit().await?;
+        Ok(true)
+    })
 }

@@ -1,5 +1,6 @@
 //! Destination rows. Secret columns hold sealed values (see `crypto`).
 
+use super::audit::{write_entry, Entry};
 use super::{affected, on_db, Db, StoreResult};
 use crate::clock::now_ms;
 use app::model::AuthKind;
@@ -90,74 +91,111 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> StoreResult<Vec<DestinationRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }
 
+/// Writes the destination and `audit` (about the new row) in one transaction.
 pub async fn insert(
     db: &Db,
     f: &DestinationFields,
     signing_secret: &str,
+    audit: &Entry,
 ) -> StoreResult<DestinationRow> {
     let sql = format!(
         "INSERT INTO destinations (name, url, auth_type, auth_header, auth_secret, headers, signing_secret, \
          enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8) RETURNING {COLUMNS}"
     );
-    Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(&f.name).bind(&f.url).bind(f.auth_type.as_str()).bind(&f.auth_header).bind(&f.auth_secret)
-        .bind(&f.headers).bind(signing_secret).bind(now_ms())
-        .fetch_one(pool).await)?)
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let row: DestinationRow = sqlx::query_as(&sql)
+            .bind(&f.name).bind(&f.url).bind(f.auth_type.as_str()).bind(&f.auth_header).bind(&f.auth_secret)
+            .bind(&f.headers).bind(signing_secret).bind(now_ms())
+            .fetch_one(&mut *tx).await?;
+        write_entry!(&mut *tx, &audit.about(row.id, &row.name))?;
+        tx.commit().await?;
+        Ok(row)
+    })
 }
 
+/// Changes the destination and writes `audit` in one transaction; `None` when there is no such live destination.
 pub async fn update(
     db: &Db,
     id: i64,
     f: &DestinationFields,
+    audit: &Entry,
 ) -> StoreResult<Option<DestinationRow>> {
     let sql = format!(
         "UPDATE destinations SET name = $1, url = $2, auth_type = $3, auth_header = $4, auth_secret = $5, \
          headers = $6, updated_at = $7 WHERE id = $8 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
-    Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(&f.name).bind(&f.url).bind(f.auth_type.as_str()).bind(&f.auth_header).bind(&f.auth_secret)
-        .bind(&f.headers).bind(now_ms()).bind(id)
-        .fetch_optional(pool).await)?)
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let row: Option<DestinationRow> = sqlx::query_as(&sql)
+            .bind(&f.name).bind(&f.url).bind(f.auth_type.as_str()).bind(&f.auth_header).bind(&f.auth_secret)
+            .bind(&f.headers).bind(now_ms()).bind(id)
+            .fetch_optional(&mut *tx).await?;
+        if let Some(row) = &row {
+            write_entry!(&mut *tx, &audit.about(row.id, &row.name))?;
+        }
+        tx.commit().await?;
+        Ok(row)
+    })
 }
 
-/// Enables or disables a destination by hand. Disabling records `manual` and
-/// the time (an already disabled one keeps its reason); enabling clears them
-/// and `failing_since`, so the auto-disable rule starts afresh.
-pub async fn set_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<bool> {
+/// Runs `sql` (an `UPDATE destinations ... RETURNING name` whose last
+/// parameter is the id, the others given as `binds`) and writes `audit`
+/// about the destination in the same transaction. False when no live
+/// destination has the id.
+macro_rules! change_with_entry {
+    ($db:expr, $sql:expr, $id:expr, $audit:expr, $($bind:expr),*) => {
+        on_db!($db, pool => {
+            let mut tx = pool.begin_with($db.begin_write()).await?;
+            let name: Option<(String,)> = sqlx::query_as($sql)
+                $(.bind($bind))*.bind($id)
+                .fetch_optional(&mut *tx).await?;
+            let Some((name,)) = name else {
+                return Ok(false);
+            };
+            write_entry!(&mut *tx, &$audit.about($id, &name))?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    };
+}
+
+/// Enables or disables a destination by hand, and writes `audit`. Disabling
+/// records `manual` and the time (an already disabled one keeps its reason);
+/// enabling clears them and `failing_since`, so the auto-disable rule starts afresh.
+pub async fn set_enabled(db: &Db, id: i64, enabled: bool, audit: &Entry) -> StoreResult<bool> {
     let sql = if enabled {
         "UPDATE destinations SET enabled = TRUE, disabled_reason = NULL, disabled_at = NULL, \
          failing_since = CASE WHEN enabled THEN failing_since ELSE NULL END, updated_at = $1 \
-         WHERE id = $2 AND deleted_at IS NULL"
+         WHERE id = $2 AND deleted_at IS NULL RETURNING name"
     } else {
         "UPDATE destinations SET enabled = FALSE, \
          disabled_reason = CASE WHEN enabled THEN 'manual' ELSE disabled_reason END, \
          disabled_at = CASE WHEN enabled THEN $1 ELSE disabled_at END, updated_at = $1 \
-         WHERE id = $2 AND deleted_at IS NULL"
+         WHERE id = $2 AND deleted_at IS NULL RETURNING name"
     };
-    let n = affected!(db, pool => sqlx::query(sql).bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(n == 1)
+    change_with_entry!(db, sql, id, audit, now_ms())
 }
 
-pub async fn soft_delete(db: &Db, id: i64) -> StoreResult<bool> {
-    let n = affected!(db, pool => sqlx::query(
-        "UPDATE destinations SET deleted_at = $1, enabled = FALSE WHERE id = $2 AND deleted_at IS NULL")
-        .bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(n == 1)
+pub async fn soft_delete(db: &Db, id: i64, audit: &Entry) -> StoreResult<bool> {
+    change_with_entry!(db,
+        "UPDATE destinations SET deleted_at = $1, enabled = FALSE WHERE id = $2 AND deleted_at IS NULL RETURNING name",
+        id, audit, now_ms())
 }
 
-/// Replaces the signing secret, keeping the old one until `expires_at`.
+/// Replaces the signing secret, keeping the old one until `expires_at`, and writes `audit`.
 pub async fn rotate_secret(
     db: &Db,
     id: i64,
     new_secret: &str,
     previous: &str,
     expires_at: i64,
+    audit: &Entry,
 ) -> StoreResult<bool> {
-    let n = affected!(db, pool => sqlx::query(
+    change_with_entry!(db,
         "UPDATE destinations SET signing_secret = $1, previous_secret = $2, previous_secret_expires_at = $3, \
-         updated_at = $4 WHERE id = $5 AND deleted_at IS NULL")
-        .bind(new_secret).bind(previous).bind(expires_at).bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(n == 1)
+         updated_at = $4 WHERE id = $5 AND deleted_at IS NULL RETURNING name",
+        id, audit, new_secret, previous, expires_at, now_ms())
 }
 
 pub async fn record_result(db: &Db, id: i64, ok: bool, summary: &str, at: i64) -> StoreResult<()> {

@@ -5,12 +5,14 @@
 
 pub mod alerts;
 pub mod api_keys;
+pub mod audit;
 pub mod auth_attempts;
 pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
 pub mod files;
 pub mod notifications;
+pub mod retention;
 pub mod rules;
 pub mod users;
 

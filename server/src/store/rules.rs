@@ -1,6 +1,7 @@
 //! Alert rules and the destinations each one sends to.
 
-use super::{affected, id_list, on_db, Db, StoreResult};
+use super::audit::{write_entry, Entry};
+use super::{id_list, on_db, Db, StoreResult};
 use crate::clock::now_ms;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -65,8 +66,14 @@ pub async fn alert_counts(db: &Db, since: i64) -> StoreResult<Vec<(i64, i64)>> {
     Ok(on_db!(db, pool => sqlx::query_as(sql).bind(since).fetch_all(pool).await)?)
 }
 
-/// Creates (`id` none) or replaces a rule and its destinations in one transaction.
-pub async fn save(db: &Db, id: Option<i64>, f: &RuleFields) -> StoreResult<Option<RuleRow>> {
+/// Creates (`id` none) or replaces a rule and its destinations, and writes
+/// `audit` about it, in one transaction.
+pub async fn save(
+    db: &Db,
+    id: Option<i64>,
+    f: &RuleFields,
+    audit: &Entry,
+) -> StoreResult<Option<RuleRow>> {
     let now = now_ms();
     on_db!(db, pool => {
         let mut tx = pool.begin_with(db.begin_write()).await?;
@@ -88,20 +95,51 @@ pub async fn save(db: &Db, id: Option<i64>, f: &RuleFields) -> StoreResult<Optio
             sqlx::query("INSERT INTO rule_destinations (rule_id, destination_id) VALUES ($1, $2)")
                 .bind(row.id).bind(destination).execute(&mut *tx).await?;
         }
+        write_entry!(&mut *tx, &audit.about(row.id, &row.name))?;
         tx.commit().await?;
         Ok(Some(row))
     })
 }
 
-pub async fn set_enabled(db: &Db, id: i64, enabled: bool) -> StoreResult<bool> {
-    let n = affected!(db, pool => sqlx::query("UPDATE rules SET enabled = $1, updated_at = $2 WHERE id = $3")
-        .bind(enabled).bind(now_ms()).bind(id).execute(pool).await)?;
-    Ok(n == 1)
+/// Runs `sql` (ending in `RETURNING name`, the id bound last) and writes
+/// `audit` about the rule in the same transaction; false when there is no such rule.
+async fn change(
+    db: &Db,
+    sql: &str,
+    enabled: Option<bool>,
+    id: i64,
+    audit: &Entry,
+) -> StoreResult<bool> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let mut query = sqlx::query_as(sql);
+        if let Some(enabled) = enabled {
+            query = query.bind(enabled).bind(now_ms());
+        }
+        let name: Option<(String,)> = query.bind(id).fetch_optional(&mut *tx).await?;
+        let Some((name,)) = name else {
+            return Ok(false);
+        };
+        write_entry!(&mut *tx, &audit.about(id, &name))?;
+        tx.commit().await?;
+        Ok(true)
+    })
 }
 
-pub async fn delete(db: &Db, id: i64) -> StoreResult<bool> {
-    let n = affected!(db, pool => sqlx::query("DELETE FROM rules WHERE id = $1").bind(id).execute(pool).await)?;
-    Ok(n == 1)
+pub async fn set_enabled(db: &Db, id: i64, enabled: bool, audit: &Entry) -> StoreResult<bool> {
+    let sql = "UPDATE rules SET enabled = $1, updated_at = $2 WHERE id = $3 RETURNING name";
+    change(db, sql, Some(enabled), id, audit).await
+}
+
+pub async fn delete(db: &Db, id: i64, audit: &Entry) -> StoreResult<bool> {
+    change(
+        db,
+        "DELETE FROM rules WHERE id = $1 RETURNING name",
+        None,
+        id,
+        audit,
+    )
+    .await
 }
 
 /// How many of `ids` are live destinations.

@@ -1,3 +1,4 @@
+use super::audit::{write_entry, Entry};
 use super::{on_db, Db, StoreResult};
 use crate::clock::now_ms;
 use app::domain::Role;
@@ -44,15 +45,28 @@ pub async fn list(db: &Db) -> StoreResult<Vec<UserRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }
 
-pub async fn insert(db: &Db, email: &str, password_hash: &str, role: Role) -> StoreResult<UserRow> {
+/// Inserts the user and writes `audit` about them in one transaction.
+pub async fn insert(
+    db: &Db,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+    audit: &Entry,
+) -> StoreResult<UserRow> {
     let sql = format!(
         "INSERT INTO users (email, password_hash, role, active, created_at, updated_at) \
          VALUES ($1, $2, $3, TRUE, $4, $4) RETURNING {COLUMNS}"
     );
     let now = now_ms();
-    Ok(on_db!(db, pool => sqlx::query_as(&sql)
-        .bind(email).bind(password_hash).bind(role.as_str()).bind(now)
-        .fetch_one(pool).await)?)
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let row: UserRow = sqlx::query_as(&sql)
+            .bind(email).bind(password_hash).bind(role.as_str()).bind(now)
+            .fetch_one(&mut *tx).await?;
+        write_entry!(&mut *tx, &audit.about(row.id, &row.email))?;
+        tx.commit().await?;
+        Ok(row)
+    })
 }
 
 /// Inserts the first admin and marks setup done in one transaction; the
@@ -61,6 +75,7 @@ pub async fn insert_first_admin(
     db: &Db,
     email: &str,
     password_hash: &str,
+    audit: &Entry,
 ) -> StoreResult<Option<UserRow>> {
     let now = now_ms();
     let sql = format!(
@@ -79,6 +94,7 @@ pub async fn insert_first_admin(
         }
         let row: UserRow = sqlx::query_as(&sql).bind(email).bind(password_hash).bind(now)
             .fetch_one(&mut *tx).await?;
+        write_entry!(&mut *tx, &audit.about(row.id, &row.email))?;
         tx.commit().await?;
         Ok(Some(row))
     })
@@ -94,13 +110,15 @@ pub enum AccessChange {
 }
 
 /// Changes a user's role and/or activation, and ends their sessions, unless
-/// that would leave no active admin. The active admins are locked first, so
-/// two admins demoting each other at once cannot both succeed.
+/// that would leave no active admin; writes `audit` about the user with the
+/// change. The active admins are locked first, so two admins demoting each
+/// other at once cannot both succeed.
 pub async fn change_access(
     db: &Db,
     id: i64,
     role: Option<Role>,
     active: Option<bool>,
+    audit: &Entry,
 ) -> StoreResult<AccessChange> {
     let lock = if db.is_postgres() { " FOR UPDATE" } else { "" };
     let admins_sql = format!("SELECT id FROM users WHERE role = 'admin' AND active = TRUE{lock}");
@@ -121,16 +139,23 @@ pub async fn change_access(
         sqlx::query("UPDATE users SET role = $1, active = $2, session_epoch = session_epoch + 1, updated_at = $3 WHERE id = $4")
             .bind(role.as_str()).bind(active).bind(now_ms()).bind(id)
             .execute(&mut *tx).await?;
+        write_entry!(&mut *tx, &audit.about(id, &target.email))?;
         tx.commit().await?;
         Ok(AccessChange::Done)
     })
 }
 
-/// Sets a new password hash and ends the user's sessions; returns the new epoch.
-pub async fn set_password_hash(db: &Db, id: i64, hash: &str) -> StoreResult<i64> {
-    let (epoch,): (i64,) = on_db!(db, pool => sqlx::query_as(
-        "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 \
-         WHERE id = $3 RETURNING session_epoch")
-        .bind(hash).bind(now_ms()).bind(id).fetch_one(pool).await)?;
-    Ok(epoch)
+/// Sets a new password hash and ends the user's sessions, and writes `audit`
+/// about the user; returns the new epoch.
+pub async fn set_password_hash(db: &Db, id: i64, hash: &str, audit: &Entry) -> StoreResult<i64> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin_with(db.begin_write()).await?;
+        let (epoch, email): (i64, String) = sqlx::query_as(
+            "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 \
+             WHERE id = $3 RETURNING session_epoch, email")
+            .bind(hash).bind(now_ms()).bind(id).fetch_one(&mut *tx).await?;
+        write_entry!(&mut *tx, &audit.about(id, &email))?;
+        tx.commit().await?;
+        Ok(epoch)
+    })
 }

@@ -45,7 +45,7 @@ async fn alerts_are_listed_by_cursor_with_their_delivery_status(env: &Env) {
     let key = env
         .app
         .services
-        .create_api_key("k", "admin", None)
+        .create_api_key("k", "admin", &server::services::Actor::command_line())
         .await
         .unwrap()
         .secret;
@@ -142,7 +142,7 @@ async fn alerts_are_listed_by_cursor_with_their_delivery_status(env: &Env) {
     let ingest = env
         .app
         .services
-        .create_api_key("m", "ingest", None)
+        .create_api_key("m", "ingest", &server::services::Actor::command_line())
         .await
         .unwrap()
         .secret;

@@ -12,7 +12,7 @@ crate::on_both_engines!(
 async fn every_api_failure_has_the_error_shape(app: &TestApp) {
     let key = app
         .services
-        .create_api_key("tests", "admin", None)
+        .create_api_key("tests", "admin", &server::services::Actor::command_line())
         .await
         .unwrap()
         .secret;
@@ -100,7 +100,7 @@ async fn every_api_failure_has_the_error_shape(app: &TestApp) {
 async fn destinations_and_rules_are_listed_in_cursor_pages(app: &TestApp) {
     let key = app
         .services
-        .create_api_key("tests", "admin", None)
+        .create_api_key("tests", "admin", &server::services::Actor::command_line())
         .await
         .unwrap()
         .secret;
@@ -140,7 +140,7 @@ async fn destinations_and_rules_are_listed_in_cursor_pages(app: &TestApp) {
     }
     for name in ["k2", "k3"] {
         app.services
-            .create_api_key(name, "ingest", None)
+            .create_api_key(name, "ingest", &server::services::Actor::command_line())
             .await
             .unwrap();
     }

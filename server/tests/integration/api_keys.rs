@@ -139,7 +139,7 @@ async fn api_requires_a_live_key(app: &TestApp) {
 
     let created = app
         .services
-        .create_api_key("cli", "admin", None)
+        .create_api_key("cli", "admin", &server::services::Actor::command_line())
         .await
         .unwrap();
     let ok = api

@@ -27,7 +27,7 @@ async fn pipeline(engine: Engine, after: &str) -> Option<Pipeline> {
     let key = env
         .app
         .services
-        .create_api_key("tests", "admin", None)
+        .create_api_key("tests", "admin", &server::services::Actor::command_line())
         .await
         .unwrap()
         .secret;
@@ -583,7 +583,7 @@ async fn notification_settings_are_validated(p: &Pipeline) {
     for role in ["viewer", "editor", "ingest"] {
         let key = app
             .services
-            .create_api_key(role, role, None)
+            .create_api_key(role, role, &server::services::Actor::command_line())
             .await
             .unwrap()
             .secret;

@@ -61,6 +61,8 @@ fn help_documents_every_setting_and_command() {
         "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",
         "--metrics-token",
         "ALERTWIRE_METRICS_TOKEN",
+        "--retention",
+        "ALERTWIRE_RETENTION",
         "serve",
         "migrate",
         "create-user",
@@ -73,7 +75,7 @@ fn help_documents_every_setting_and_command() {
 #[test]
 fn invalid_settings_stop_the_server_with_one_line_naming_them() {
     let dir = temp_dir("invalid");
-    let cases: [(&str, &str, &str); 11] = [
+    let cases: [(&str, &str, &str); 13] = [
         ("DATABASE_URL", "mysql://nope", "DATABASE_URL"),
         (
             "ALERTWIRE_RETRY_SCHEDULE",
@@ -111,6 +113,8 @@ fn invalid_settings_stop_the_server_with_one_line_naming_them() {
         // Set but empty: a typo would otherwise leave /metrics open.
         ("ALERTWIRE_METRICS_TOKEN", "", "--metrics-token"),
         ("ALERTWIRE_METRICS_TOKEN", "  ", "ALERTWIRE_METRICS_TOKEN"),
+        ("ALERTWIRE_RETENTION", "30 days", "ALERTWIRE_RETENTION"),
+        ("ALERTWIRE_RETENTION", "0", "--retention"),
     ];
     for (key, value, named) in cases {
         let out = server(&dir)

@@ -18,7 +18,11 @@ async fn api(env: &Env, method: Method, path: &str, body: Option<Value>) -> (Sta
     let key = env
         .app
         .services
-        .create_api_key("attacker", "editor", None)
+        .create_api_key(
+            "attacker",
+            "editor",
+            &server::services::Actor::command_line(),
+        )
         .await
         .unwrap()
         .secret;

@@ -57,7 +57,7 @@ async fn post(env: &Env, key: &str, path: &str, body: Value) -> Value {
 async fn key(env: &Env, role: &str) -> String {
     env.app
         .services
-        .create_api_key(role, role, None)
+        .create_api_key(role, role, &server::services::Actor::command_line())
         .await
         .unwrap()
         .secret

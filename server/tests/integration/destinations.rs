@@ -683,7 +683,11 @@ async fn the_list_is_paged(env: &Env) {
             auth_type: "none".into(),
             ..Default::default()
         };
-        env.app.services.create_destination(&form).await.unwrap();
+        env.app
+            .services
+            .create_destination(&server::services::Actor::command_line(), &form)
+            .await
+            .unwrap();
     }
     let first = env
         .app

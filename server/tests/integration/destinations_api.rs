@@ -20,7 +20,7 @@ impl Api {
         let key = env
             .app
             .services
-            .create_api_key("tests", "admin", None)
+            .create_api_key("tests", "admin", &server::services::Actor::command_line())
             .await
             .unwrap()
             .secret;

@@ -157,6 +157,7 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
         auto_disable_after: "5d".into(),
+        retention: "30d".into(),
     }
 }
 
@@ -349,12 +350,15 @@ impl TestApp {
     /// Creates a user directly through the services.
     pub async fn create_user(&self, email: &str, role: &str) {
         self.services
-            .create_user(app::backend::NewUserInput {
-                email: email.into(),
-                password: PASSWORD.into(),
-                password_confirm: PASSWORD.into(),
-                role: role.into(),
-            })
+            .create_user(
+                &server::services::Actor::command_line(),
+                app::backend::NewUserInput {
+                    email: email.into(),
+                    password: PASSWORD.into(),
+                    password_confirm: PASSWORD.into(),
+                    role: role.into(),
+                },
+            )
             .await
             .expect("user created");
     }

@@ -96,7 +96,11 @@ fn routes(destination: i64, rule: i64, delivery: i64) -> Vec<Call> {
 async fn key(app: &TestApp, role: KeyRole) -> String {
     let name = format!("{role} key");
     app.services
-        .create_api_key(&name, role.as_str(), None)
+        .create_api_key(
+            &name,
+            role.as_str(),
+            &server::services::Actor::command_line(),
+        )
         .await
         .unwrap()
         .secret

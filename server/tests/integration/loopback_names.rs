@@ -23,7 +23,11 @@ const LOOPBACK_NAMES: [&str; 8] = [
 async fn loopback_names_are_refused_at_save(app: &TestApp) {
     let key = app
         .services
-        .create_api_key("loopback", "admin", None)
+        .create_api_key(
+            "loopback",
+            "admin",
+            &server::services::Actor::command_line(),
+        )
         .await
         .unwrap()
         .secret;

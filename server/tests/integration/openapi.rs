@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api-keys"),
     ("get", "/settings/notifications"),
     ("put", "/settings/notifications"),
+    ("get", "/audit-log"),
     // Served without a key, outside the described API.
     ("get", "/openapi.json"),
 ];
@@ -81,7 +82,7 @@ async fn the_api_describes_itself(app: &TestApp) {
     // Every described route is served: with a key it never reaches the fallback.
     let key = app
         .services
-        .create_api_key("doc", "admin", None)
+        .create_api_key("doc", "admin", &server::services::Actor::command_line())
         .await
         .unwrap()
         .secret;

@@ -28,7 +28,7 @@ impl Pipeline {
         let key = env
             .app
             .services
-            .create_api_key("tests", "admin", None)
+            .create_api_key("tests", "admin", &server::services::Actor::command_line())
             .await
             .unwrap()
             .secret;
@@ -486,7 +486,7 @@ async fn a_disabled_destination_waits_and_resumes(p: &Pipeline) {
     p.env
         .app
         .services
-        .set_destination_enabled(dest, false)
+        .set_destination_enabled(&server::services::Actor::command_line(), dest, false)
         .await
         .unwrap();
     // Long past the 200 ms retry: the queued delivery waits.
@@ -507,7 +507,7 @@ async fn a_disabled_destination_waits_and_resumes(p: &Pipeline) {
     p.env
         .app
         .services
-        .set_destination_enabled(dest, true)
+        .set_destination_enabled(&server::services::Actor::command_line(), dest, true)
         .await
         .unwrap();
     let details = p

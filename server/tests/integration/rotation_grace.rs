@@ -82,7 +82,11 @@ async fn the_service_caps_the_grace_period(env: &Env) {
         Duration::from_secs(u64::MAX),
         Duration::from_secs(WEEK_SECS) + Duration::from_millis(1),
     ] {
-        let refused = env.app.services.rotate_signing_secret(id, grace).await;
+        let refused = env
+            .app
+            .services
+            .rotate_signing_secret(&server::services::Actor::command_line(), id, grace)
+            .await;
         let Err(AppError::Invalid(form)) = refused else {
             panic!("{grace:?} was not refused: {refused:?}");
         };
@@ -93,7 +97,11 @@ async fn the_service_caps_the_grace_period(env: &Env) {
     let rotated = env
         .app
         .services
-        .rotate_signing_secret(id, Duration::from_secs(WEEK_SECS))
+        .rotate_signing_secret(
+            &server::services::Actor::command_line(),
+            id,
+            Duration::from_secs(WEEK_SECS),
+        )
         .await
         .unwrap();
     assert!(rotated.destination.previous_secret_expires_at.is_some());

@@ -226,23 +226,19 @@ async fn two_admins_demoting_each_other_at_once_leave_one(app: &TestApp) {
     let users = app.services.list_users().await.unwrap();
     let actor = |email: &str| {
         let u = users.iter().find(|u| u.email == email).unwrap();
-        app::model::CurrentUser {
-            id: u.id,
-            email: u.email.clone(),
-            role: app::domain::Role::Admin,
-        }
+        server::services::Actor::user(u.id, &u.email, None)
     };
     let (a, b) = (actor("a@example.com"), actor("b@example.com"));
     for round in 0..20 {
         for who in [&a, &b] {
             app.services
-                .set_user_role(who, who.id, "admin")
+                .set_user_role(who, who.id.unwrap(), "admin")
                 .await
                 .unwrap();
         }
         let (ra, rb) = tokio::join!(
-            app.services.set_user_role(&a, b.id, "viewer"),
-            app.services.set_user_role(&b, a.id, "viewer"),
+            app.services.set_user_role(&a, b.id.unwrap(), "viewer"),
+            app.services.set_user_role(&b, a.id.unwrap(), "viewer"),
         );
         let left = app
             .services

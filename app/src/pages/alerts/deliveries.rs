@@ -4,6 +4,7 @@
 
 use super::{alert_status_badge, query_value, state_badge, status_badge, EmptyState};
 use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
+use crate::components::history_kept::HistoryKept;
 use crate::domain::{DeliveryState, DeliveryStatus};
 use crate::format::{relative, rfc3339, utc_second};
 use crate::model::{alert_type_label, AlertView, DeliveryFilter, DeliveryView};
@@ -32,6 +33,7 @@ pub fn DeliveriesTab() -> impl IntoView {
             <a href="/alerts/deliveries" class=link_class(false) aria-current=current(false)>"By delivery"</a>
             <a href="/alerts/deliveries?view=alerts" class=link_class(true) aria-current=current(true)>"By alert"</a>
         </nav>
+        <HistoryKept/>
         {move || if alerts_view.get() {
             view! { <RecentAlerts/> }.into_any()
         } else {

@@ -161,7 +161,7 @@ fn alert_status_badge(status: AlertDeliveryStatus) -> impl IntoView + use<> {
 }
 
 /// Percent-encodes a query value (cursors are opaque text).
-fn query_value(raw: &str) -> String {
+pub(crate) fn query_value(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for byte in raw.bytes() {
         match byte {

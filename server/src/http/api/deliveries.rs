@@ -73,8 +73,12 @@ async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Val
 
 #[utoipa::path(post,
     operation_id = "redeliver", path = "/deliveries/{id}/redeliver", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 202, description = "Queued again with the same webhook-id and body", body = RedeliveredDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Still queued, or its destination was deleted", body = ErrorBody)), security(("api_key" = ["admin"])))]
-async fn redeliver(State(s): State<Services>, _: Manage, Id(id): Id) -> Result<Response, ApiError> {
-    let delivery = s.redeliver(id).await?;
+async fn redeliver(
+    State(s): State<Services>,
+    Manage(_, actor): Manage,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let delivery = s.redeliver(&actor, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         answer(&json!({ "delivery": delivery }))?,
@@ -86,10 +90,9 @@ async fn redeliver(State(s): State<Services>, _: Manage, Id(id): Id) -> Result<R
     operation_id = "cancel_delivery", path = "/deliveries/{id}/cancel", tag = "deliveries", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "No more attempts: the delivery is failed, its last error says who cancelled it", body = RedeliveredDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody), (status = 409, description = "Not queued (already delivered or failed)", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn cancel(
     State(s): State<Services>,
-    Edit(caller): Edit,
+    Edit(_, actor): Edit,
     Id(id): Id,
 ) -> Result<Json<Value>, ApiError> {
-    let by = format!("API key {}", caller.key_name);
-    let delivery = s.cancel_delivery(id, &by).await?;
+    let delivery = s.cancel_delivery(&actor, id).await?;
     answer(&json!({ "delivery": delivery }))
 }

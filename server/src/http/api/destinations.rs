@@ -158,7 +158,7 @@ async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Val
     operation_id = "create_destination", path = "/destinations", tag = "destinations", request_body = DestinationInput, responses((status = 201, description = "Created; the signing secret is shown only now", body = DestinationWithSecretDoc), Refusals), security(("api_key" = ["editor", "admin"])))]
 async fn create(
     State(s): State<Services>,
-    _: Edit,
+    Edit(_, actor): Edit,
     ApiJson(input): ApiJson<DestinationInput>,
 ) -> Result<Response, ApiError> {
     let enabled = input.enabled;
@@ -166,10 +166,10 @@ async fn create(
         auth_type: AuthKind::None.as_str().into(),
         ..DestinationForm::default()
     };
-    let created = s.create_destination(&merge(base, input)).await?;
+    let created = s.create_destination(&actor, &merge(base, input)).await?;
     let mut view = created.destination;
     if enabled == Some(false) {
-        view = s.set_destination_enabled(view.id, false).await?;
+        view = s.set_destination_enabled(&actor, view.id, false).await?;
     }
     let body = json!({ "destination": out(view), "signing_secret": created.signing_secret });
     Ok((StatusCode::CREATED, answer(&body)?).into_response())
@@ -179,7 +179,7 @@ async fn create(
     operation_id = "update_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = DestinationInput, description = "Only the fields given change. A new URL on another origin needs its credentials again."), responses((status = 200, body = DestinationDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn update(
     State(s): State<Services>,
-    _: Edit,
+    Edit(_, actor): Edit,
     Id(id): Id,
     ApiJson(input): ApiJson<DestinationInput>,
 ) -> Result<Json<Value>, ApiError> {
@@ -192,27 +192,37 @@ async fn update(
     let mut view = current.clone();
     if changes_settings {
         view = s
-            .update_destination(id, &merge(stored_form(&current), input))
+            .update_destination(&actor, id, &merge(stored_form(&current), input))
             .await?;
     }
     if let Some(enabled) = enabled {
-        view = s.set_destination_enabled(id, enabled).await?;
+        view = s.set_destination_enabled(&actor, id, enabled).await?;
     }
     answer(&out(view))
 }
 
 #[utoipa::path(delete,
     operation_id = "delete_destination", path = "/destinations/{id}", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted; its queued deliveries end as failed"), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
-async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
-    s.delete_destination(id).await?;
+async fn remove(
+    State(s): State<Services>,
+    Edit(_, actor): Edit,
+    Id(id): Id,
+) -> Result<StatusCode, ApiError> {
+    s.delete_destination(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post,
     operation_id = "test_destination", path = "/destinations/{id}/test", tag = "destinations", params(("id" = i64, Path, description = "The id")), responses((status = 200, description = "What Send Test Alert did and saw", body = TestAnswerDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
-async fn test(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<Json<Value>, ApiError> {
+async fn test(
+    State(s): State<Services>,
+    Edit(_, actor): Edit,
+    Id(id): Id,
+) -> Result<Json<Value>, ApiError> {
     let current = s.destination(id).await?;
-    let report = s.test_destination(&stored_form(&current), Some(id)).await?;
+    let report = s
+        .test_destination(&actor, &stored_form(&current), Some(id))
+        .await?;
     answer(&json!({ "test": report }))
 }
 
@@ -240,7 +250,7 @@ fn grace(input: &RotateInput) -> Result<Duration, ApiError> {
     operation_id = "rotate_signing_secret", path = "/destinations/{id}/rotate-secret", tag = "destinations", params(("id" = i64, Path, description = "The id")), request_body(content = Option<RotateDoc>, description = "Optional; grace_seconds up to 604800"), responses((status = 200, body = DestinationWithSecretDoc), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn rotate(
     State(s): State<Services>,
-    _: Edit,
+    Edit(_, actor): Edit,
     Id(id): Id,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -255,7 +265,7 @@ async fn rotate(
             ))
         })?
     };
-    let rotated = s.rotate_signing_secret(id, grace(&input)?).await?;
+    let rotated = s.rotate_signing_secret(&actor, id, grace(&input)?).await?;
     answer(
         &json!({ "destination": out(rotated.destination), "signing_secret": rotated.signing_secret }),
     )

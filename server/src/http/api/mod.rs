@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1` (API keys, JSON).
 
 mod alerts;
+mod audit;
 mod auth;
 mod deliveries;
 mod destinations;
@@ -39,6 +40,7 @@ pub fn routes() -> (Router<Services>, utoipa::openapi::OpenApi) {
         .merge(deliveries::routes())
         .merge(people::routes())
         .merge(settings::routes())
+        .merge(audit::routes())
         .split_for_parts()
 }
 

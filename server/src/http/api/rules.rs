@@ -99,14 +99,14 @@ async fn show(State(s): State<Services>, _: Read, Id(id): Id) -> Result<Json<Val
     operation_id = "create_rule", path = "/rules", tag = "rules", request_body = RuleInput, responses((status = 201, body = RuleView), Refusals), security(("api_key" = ["editor", "admin"])))]
 async fn create(
     State(s): State<Services>,
-    _: Edit,
+    Edit(_, actor): Edit,
     ApiJson(input): ApiJson<RuleInput>,
 ) -> Result<Response, ApiError> {
     let base = RuleForm {
         enabled: true,
         ..RuleForm::default()
     };
-    let rule = s.save_rule(None, &merge(base, input)).await?;
+    let rule = s.save_rule(&actor, None, &merge(base, input)).await?;
     Ok((StatusCode::CREATED, answer(&rule)?).into_response())
 }
 
@@ -114,20 +114,24 @@ async fn create(
     operation_id = "update_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), request_body(content = RuleInput, description = "Only the fields given change"), responses((status = 200, body = RuleView), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
 async fn update(
     State(s): State<Services>,
-    _: Edit,
+    Edit(_, actor): Edit,
     Id(id): Id,
     ApiJson(input): ApiJson<RuleInput>,
 ) -> Result<Json<Value>, ApiError> {
     let current = s.rule(id).await?;
     answer(
-        &s.save_rule(Some(id), &merge(stored_form(&current), input))
+        &s.save_rule(&actor, Some(id), &merge(stored_form(&current), input))
             .await?,
     )
 }
 
 #[utoipa::path(delete,
     operation_id = "delete_rule", path = "/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "The id")), responses((status = 204, description = "Deleted"), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["editor", "admin"])))]
-async fn remove(State(s): State<Services>, _: Edit, Id(id): Id) -> Result<StatusCode, ApiError> {
-    s.delete_rule(id).await?;
+async fn remove(
+    State(s): State<Services>,
+    Edit(_, actor): Edit,
+    Id(id): Id,
+) -> Result<StatusCode, ApiError> {
+    s.delete_rule(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

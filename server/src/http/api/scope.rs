@@ -4,8 +4,9 @@
 
 use super::error::error_response;
 use crate::services::api_keys::ApiCaller;
+use crate::services::Actor;
 use app::domain::KeyRole;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -36,11 +37,17 @@ impl IntoResponse for Refused {
     }
 }
 
-/// The caller `require_api_key` put into the request, if its role allows `needed`.
-fn caller_with(parts: &Parts, needed: KeyRole) -> Result<ApiCaller, Refused> {
+/// The caller `require_api_key` put into the request, if its role allows
+/// `needed`, and who it is for the audit log (the key, from the peer address).
+fn caller_with(parts: &Parts, needed: KeyRole) -> Result<(ApiCaller, Actor), Refused> {
     let caller = parts.extensions.get::<ApiCaller>().ok_or(Refused::NoKey)?;
     if caller.role.allows(needed) {
-        Ok(caller.clone())
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let actor = Actor::api_key(caller.key_id, &caller.key_name, address);
+        Ok((caller.clone(), actor))
     } else {
         Err(Refused::Role {
             role: caller.role,
@@ -61,13 +68,14 @@ fn needs(needed: KeyRole) -> &'static str {
 macro_rules! scope {
     ($(#[$doc:meta])* $name:ident => $role:expr) => {
         $(#[$doc])*
-        pub struct $name(#[allow(dead_code)] pub ApiCaller);
+        /// Holds the caller and, for the audit log, the caller as an `Actor`.
+        pub struct $name(#[allow(dead_code)] pub ApiCaller, #[allow(dead_code)] pub Actor);
 
         impl<S: Send + Sync> FromRequestParts<S> for $name {
             type Rejection = Refused;
 
             async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Refused> {
-                caller_with(parts, $role).map($name)
+                caller_with(parts, $role).map(|(caller, actor)| $name(caller, actor))
             }
         }
     };

@@ -6,17 +6,49 @@ use super::flash;
 use crate::http::sessions;
 use crate::services::accounts::SignedIn;
 use crate::services::destinations::DEFAULT_GRACE;
-use crate::services::Services;
+use crate::services::{Actor, Services};
 use app::backend::{Backend, DestinationSubmission, NewUserInput};
 use app::error::AppError;
 use app::model::{
-    AlertView, ApiKeysPage, AutoDisabled, CurrentUser, DeliveryDetail, DeliveryFilter,
-    DeliveryPage, DeliveryView, DestinationFlash, DestinationList, DestinationOutcome,
-    DestinationPageData, DestinationView, DestinationWithSecret, Enabled, Intent, NewApiKey,
-    NotificationSettings, RuleForm, RuleView, RulesPage, UserView, ALERTS_PER_PAGE,
+    AlertView, ApiKeysPage, AuditFilter, AuditLogData, AutoDisabled, CurrentUser, DeliveryDetail,
+    DeliveryFilter, DeliveryPage, DeliveryView, DestinationFlash, DestinationList,
+    DestinationOutcome, DestinationPageData, DestinationView, DestinationWithSecret, Enabled,
+    Intent, NewApiKey, NotificationSettings, RuleForm, RuleView, RulesPage, UserView,
+    ALERTS_PER_PAGE, AUDIT_ENTRIES_PER_PAGE,
 };
-use std::net::IpAddr;
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
+
+/// The request being served, which Leptos keeps in the context of the server
+/// function or page that calls the backend.
+fn request() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+/// The client's peer address, as the sign-in limits use it.
+fn client_address() -> Option<IpAddr> {
+    request()?
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+/// `user` acting from this request's address.
+fn as_actor(user: &CurrentUser) -> Actor {
+    Actor::user(user.id, &user.email, client_address())
+}
+
+/// The signed-in user of this request (put there by `guard::resolve_user`),
+/// as the audit log records them.
+fn actor() -> Result<Actor, AppError> {
+    let user = request()
+        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(as_actor(&user))
+}
 
 pub struct PageBackend {
     services: Services,
@@ -40,7 +72,10 @@ impl Backend for PageBackend {
         session: &Session,
         input: NewUserInput,
     ) -> Result<(), AppError> {
-        let signed_in = self.services.setup_first_admin(input).await?;
+        let signed_in = self
+            .services
+            .setup_first_admin(&Actor::anonymous(client_address()), input)
+            .await?;
         sessions::sign_in(session, signed_in).await
     }
 
@@ -69,7 +104,7 @@ impl Backend for PageBackend {
     ) -> Result<(), AppError> {
         let session_epoch = self
             .services
-            .change_password(actor, current, new, confirm)
+            .change_password(&as_actor(actor), current, new, confirm)
             .await?;
         // Every other session of this user ended with the change; this one goes on.
         let signed_in = SignedIn {
@@ -84,7 +119,7 @@ impl Backend for PageBackend {
     }
 
     async fn create_user(&self, input: NewUserInput) -> Result<UserView, AppError> {
-        self.services.create_user(input).await
+        self.services.create_user(&actor()?, input).await
     }
 
     async fn set_user_role(
@@ -93,7 +128,9 @@ impl Backend for PageBackend {
         user_id: i64,
         role: &str,
     ) -> Result<(), AppError> {
-        self.services.set_user_role(actor, user_id, role).await
+        self.services
+            .set_user_role(&as_actor(actor), user_id, role)
+            .await
     }
 
     async fn set_user_active(
@@ -102,7 +139,9 @@ impl Backend for PageBackend {
         user_id: i64,
         active: bool,
     ) -> Result<(), AppError> {
-        self.services.set_user_active(actor, user_id, active).await
+        self.services
+            .set_user_active(&as_actor(actor), user_id, active)
+            .await
     }
 
     async fn api_keys_page(&self, session: &Session) -> Result<ApiKeysPage, AppError> {
@@ -121,14 +160,14 @@ impl Backend for PageBackend {
     ) -> Result<NewApiKey, AppError> {
         let created = self
             .services
-            .create_api_key(name, role, Some(actor.id))
+            .create_api_key(name, role, &as_actor(actor))
             .await?;
         flash::put_api_key(self.services.secrets(), session, &created).await?;
         Ok(created)
     }
 
     async fn revoke_api_key(&self, key_id: i64) -> Result<(), AppError> {
-        self.services.revoke_api_key(key_id).await
+        self.services.revoke_api_key(&actor()?, key_id).await
     }
 
     async fn destination_list(&self, page: i64) -> Result<DestinationList, AppError> {
@@ -170,17 +209,18 @@ impl Backend for PageBackend {
             intent,
         } = request;
         let services = &self.services;
+        let actor = actor()?;
         let result = match (intent, id) {
             (Intent::Test, _) => services
-                .test_destination(&form, id)
+                .test_destination(&actor, &form, id)
                 .await
                 .map(DestinationOutcome::Tested),
             (Intent::Save, None) => services
-                .create_destination(&form)
+                .create_destination(&actor, &form)
                 .await
                 .map(DestinationOutcome::Created),
             (Intent::Save, Some(id)) => services
-                .update_destination(id, &form)
+                .update_destination(&actor, id, &form)
                 .await
                 .map(DestinationOutcome::Updated),
             (Intent::AddHeader, _) => Ok(DestinationOutcome::Kept),
@@ -217,11 +257,13 @@ impl Backend for PageBackend {
         id: i64,
         enabled: bool,
     ) -> Result<DestinationView, AppError> {
-        self.services.set_destination_enabled(id, enabled).await
+        self.services
+            .set_destination_enabled(&actor()?, id, enabled)
+            .await
     }
 
     async fn delete_destination(&self, id: i64) -> Result<(), AppError> {
-        self.services.delete_destination(id).await
+        self.services.delete_destination(&actor()?, id).await
     }
 
     async fn enable_destination(
@@ -265,7 +307,7 @@ impl Backend for PageBackend {
     ) -> Result<String, AppError> {
         let secret = self
             .services
-            .reveal_signing_secret(actor, id, password)
+            .reveal_signing_secret(&as_actor(actor), id, password)
             .await?;
         if plain_form {
             let flash = DestinationFlash {
@@ -286,7 +328,7 @@ impl Backend for PageBackend {
     ) -> Result<DestinationWithSecret, AppError> {
         let rotated = self
             .services
-            .rotate_signing_secret(id, DEFAULT_GRACE)
+            .rotate_signing_secret(&actor()?, id, DEFAULT_GRACE)
             .await?;
         if plain_form {
             let flash = DestinationFlash {
@@ -309,15 +351,15 @@ impl Backend for PageBackend {
     }
 
     async fn save_rule(&self, id: Option<i64>, form: RuleForm) -> Result<RuleView, AppError> {
-        self.services.save_rule(id, &form).await
+        self.services.save_rule(&actor()?, id, &form).await
     }
 
     async fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<RuleView, AppError> {
-        self.services.set_rule_enabled(id, enabled).await
+        self.services.set_rule_enabled(&actor()?, id, enabled).await
     }
 
     async fn delete_rule(&self, id: i64) -> Result<(), AppError> {
-        self.services.delete_rule(id).await
+        self.services.delete_rule(&actor()?, id).await
     }
 
     async fn recent_alerts(
@@ -350,11 +392,25 @@ impl Backend for PageBackend {
     }
 
     async fn redeliver(&self, id: i64) -> Result<DeliveryView, AppError> {
-        self.services.redeliver(id).await
+        self.services.redeliver(&actor()?, id).await
     }
 
-    async fn cancel_delivery(&self, id: i64, by: &str) -> Result<DeliveryView, AppError> {
-        self.services.cancel_delivery(id, by).await
+    async fn audit_log(&self, filter: AuditFilter) -> Result<AuditLogData, AppError> {
+        Ok(AuditLogData {
+            page: self
+                .services
+                .audit_log(&filter, AUDIT_ENTRIES_PER_PAGE)
+                .await?,
+            actors: self.services.audit_actors().await?,
+        })
+    }
+
+    fn history_kept_ms(&self) -> u64 {
+        u64::try_from(self.services.retention().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    async fn cancel_delivery(&self, id: i64) -> Result<DeliveryView, AppError> {
+        self.services.cancel_delivery(&actor()?, id).await
     }
 
     fn now_ms(&self) -> i64 {

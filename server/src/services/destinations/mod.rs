@@ -6,6 +6,7 @@ mod test_alert;
 
 pub use signing_secret::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 
+use super::audit::{unsaved, Actor};
 use super::{internal, undecryptable, Services};
 use crate::clock::now_ms;
 use crate::delivery::resolver::{lookup, ResolveError};
@@ -13,6 +14,7 @@ use crate::delivery::signer::generate_secret;
 use crate::delivery::targets::{seal_headers, stored_headers, AUTH_PURPOSE, SIGNING_PURPOSE};
 use crate::domain::destination::{parse, Auth, KeptSecrets, ValidDestination};
 use crate::store::destinations::{self as rows, DestinationFields, DestinationRow};
+use app::domain::{AuditAction, ObjectKind};
 use app::error::{AppError, FormErrors};
 use app::model::{
     DestinationForm, DestinationList, DestinationView, DestinationWithSecret, DisabledReason,
@@ -130,6 +132,7 @@ impl Services {
 
     pub async fn create_destination(
         &self,
+        actor: &Actor,
         form: &DestinationForm,
     ) -> Result<DestinationWithSecret, AppError> {
         let valid = self.validate(form, &KeptSecrets::default()).await?;
@@ -139,7 +142,11 @@ impl Services {
             .secrets()
             .seal(SIGNING_PURPOSE, &secret)
             .map_err(undecryptable)?;
-        let row = match rows::insert(self.db(), &fields, &sealed).await {
+        let audit = actor.entry(
+            AuditAction::Create,
+            unsaved(ObjectKind::Destination, &fields.name),
+        );
+        let row = match rows::insert(self.db(), &fields, &sealed, &audit).await {
             Ok(row) => row,
             Err(err) if err.is_unique_violation() => return Err(duplicate_name()),
             Err(err) => return Err(internal(err)),
@@ -153,13 +160,18 @@ impl Services {
 
     pub async fn update_destination(
         &self,
+        actor: &Actor,
         id: i64,
         form: &DestinationForm,
     ) -> Result<DestinationView, AppError> {
         let row = self.row(id).await?;
         let valid = self.validate(form, &self.kept_for(&row, form)?).await?;
         let fields = self.fields(&valid)?;
-        match rows::update(self.db(), id, &fields).await {
+        let audit = actor.entry(
+            AuditAction::Update,
+            unsaved(ObjectKind::Destination, &fields.name),
+        );
+        match rows::update(self.db(), id, &fields, &audit).await {
             Ok(Some(row)) => Ok(view(&row)),
             Ok(None) => Err(not_found()),
             Err(err) if err.is_unique_violation() => Err(duplicate_name()),
@@ -169,10 +181,17 @@ impl Services {
 
     pub async fn set_destination_enabled(
         &self,
+        actor: &Actor,
         id: i64,
         enabled: bool,
     ) -> Result<DestinationView, AppError> {
-        if !rows::set_enabled(self.db(), id, enabled)
+        let action = if enabled {
+            AuditAction::Enable
+        } else {
+            AuditAction::Disable
+        };
+        let audit = actor.entry(action, unsaved(ObjectKind::Destination, ""));
+        if !rows::set_enabled(self.db(), id, enabled, &audit)
             .await
             .map_err(internal)?
         {
@@ -188,8 +207,12 @@ impl Services {
         self.destination(id).await
     }
 
-    pub async fn delete_destination(&self, id: i64) -> Result<(), AppError> {
-        if !rows::soft_delete(self.db(), id).await.map_err(internal)? {
+    pub async fn delete_destination(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        let audit = actor.entry(AuditAction::Delete, unsaved(ObjectKind::Destination, ""));
+        if !rows::soft_delete(self.db(), id, &audit)
+            .await
+            .map_err(internal)?
+        {
             return Err(not_found());
         }
         crate::store::deliveries::fail_pending_for(self.db(), id, "The destination was deleted")

@@ -5,11 +5,13 @@ use super::{not_found, Services};
 use crate::clock::now_ms;
 use crate::delivery::signer::generate_secret;
 use crate::delivery::targets::SIGNING_PURPOSE;
+use crate::services::audit::{object, unsaved, Actor};
 use crate::services::{internal, undecryptable};
 use crate::store::destinations as rows;
 use crate::store::users;
+use app::domain::{AuditAction, ObjectKind};
 use app::error::AppError;
-use app::model::{CurrentUser, DestinationWithSecret};
+use app::model::DestinationWithSecret;
 use std::time::Duration;
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
@@ -29,38 +31,46 @@ pub fn grace_out_of_range() -> AppError {
 }
 
 impl Services {
-    /// The signing secret, for an editor or admin who re-entered their password.
+    /// The signing secret, for an editor or admin (a signed-in user) who
+    /// re-entered their password.
     pub async fn reveal_signing_secret(
         &self,
-        actor: &CurrentUser,
+        actor: &Actor,
         id: i64,
         password: &str,
     ) -> Result<String, AppError> {
-        let user = users::by_id(self.db(), actor.id)
+        let user_id = actor.user_id().ok_or(AppError::Forbidden)?;
+        let user = users::by_id(self.db(), user_id)
             .await
             .map_err(internal)?
             .ok_or(AppError::Unauthenticated)?;
-        if !self.reenter(&user, password).await? {
+        if !self.reenter(actor, &user, password).await? {
             return Err(AppError::invalid(
                 "password",
                 "Your password is not correct",
             ));
         }
         let row = self.row(id).await?;
-        tracing::info!(
-            destination_id = id,
-            user_id = actor.id,
-            "signing secret revealed"
-        );
-        self.secrets()
+        let secret = self
+            .secrets()
             .open(SIGNING_PURPOSE, &row.signing_secret)
-            .map_err(undecryptable)
+            .map_err(undecryptable)?;
+        // Recorded before the secret is handed out: no reveal goes unrecorded.
+        self.record_audit(
+            actor,
+            AuditAction::RevealSecret,
+            object(ObjectKind::Destination, id, &row.name),
+        )
+        .await?;
+        tracing::info!(destination_id = id, user_id, "signing secret revealed");
+        Ok(secret)
     }
 
     /// A new signing secret; the old one still signs `webhook-signature` for
     /// `grace`, at most `MAX_GRACE`.
     pub async fn rotate_signing_secret(
         &self,
+        actor: &Actor,
         id: i64,
         grace: Duration,
     ) -> Result<DestinationWithSecret, AppError> {
@@ -74,7 +84,11 @@ impl Services {
             .seal(SIGNING_PURPOSE, &secret)
             .map_err(undecryptable)?;
         let expires = now_ms().saturating_add(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX));
-        if !rows::rotate_secret(self.db(), id, &sealed, &row.signing_secret, expires)
+        let audit = actor.entry(
+            AuditAction::RotateSecret,
+            unsaved(ObjectKind::Destination, &row.name),
+        );
+        if !rows::rotate_secret(self.db(), id, &sealed, &row.signing_secret, expires, &audit)
             .await
             .map_err(internal)?
         {

@@ -8,8 +8,10 @@ use crate::delivery::request::{build, masked, Signed};
 use crate::delivery::signer::generate_secret;
 use crate::delivery::troubleshooting::explain;
 use crate::domain::destination::{parse, KeptSecrets, ValidDestination};
+use crate::services::audit::{object, unsaved, Actor};
 use crate::services::internal;
 use crate::store::destinations as rows;
+use app::domain::{AuditAction, ObjectKind};
 use app::error::AppError;
 use app::model::{DestinationForm, TestReport};
 
@@ -21,23 +23,27 @@ impl Services {
     /// the same signer and client as real deliveries.
     pub async fn test_destination(
         &self,
+        actor: &Actor,
         form: &DestinationForm,
         existing: Option<i64>,
     ) -> Result<TestReport, AppError> {
-        let (valid, secrets) = match existing {
+        let (valid, secrets, tested) = match existing {
             Some(id) => {
                 let row = self.row(id).await?;
                 let valid = parse(form, self.sender().allowed(), &self.kept_for(&row, form)?)
                     .map_err(AppError::Invalid)?;
-                (valid, self.live_secrets(&row)?)
+                let tested = object(ObjectKind::Destination, id, &row.name);
+                (valid, self.live_secrets(&row)?, tested)
             }
             // Not saved yet: no secret of its own, so the test is signed with a throwaway one.
-            None => (
-                parse(form, self.sender().allowed(), &KeptSecrets::default())
-                    .map_err(AppError::Invalid)?,
-                vec![generate_secret()],
-            ),
+            None => {
+                let valid = parse(form, self.sender().allowed(), &KeptSecrets::default())
+                    .map_err(AppError::Invalid)?;
+                let tested = unsaved(ObjectKind::Destination, &valid.name);
+                (valid, vec![generate_secret()], tested)
+            }
         };
+        self.record_audit(actor, AuditAction::Test, tested).await?;
         let report = self.send_test(&valid, &secrets).await?;
         if let Some(id) = existing {
             let summary = report
