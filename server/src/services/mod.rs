@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod deliveries;
 pub mod destinations;
+pub mod live;
 pub mod metrics;
 pub mod passwords;
 pub mod rules;
@@ -22,6 +23,7 @@ use crate::delivery::targets::Targets;
 use crate::delivery::HttpSender;
 use crate::store::{Db, StoreError};
 use app::error::AppError;
+use live::LiveFeed;
 use passwords::PasswordGate;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -46,6 +48,7 @@ struct Inner {
     deps: Deps,
     targets: Targets,
     passwords: PasswordGate,
+    live: LiveFeed,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
 }
@@ -56,6 +59,7 @@ impl Services {
             inner: Arc::new(Inner {
                 targets: Targets::new(deps.secrets.clone()),
                 passwords: PasswordGate::for_this_machine(),
+                live: LiveFeed::new(db.clone()),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),
@@ -89,6 +93,11 @@ impl Services {
 
     pub fn passwords(&self) -> &PasswordGate {
         &self.inner.passwords
+    }
+
+    /// What live pages follow: the deliveries that change.
+    pub fn live(&self) -> &LiveFeed {
+        &self.inner.live
     }
 
     /// What the delivery engine runs on: the same database, sender and queue.

@@ -9,6 +9,7 @@ pub mod auth_attempts;
 pub mod deliveries;
 pub mod destinations;
 pub mod files;
+pub mod live;
 pub mod rules;
 pub mod users;
 
