@@ -192,6 +192,38 @@ async fn a_change_reaches_the_streams_that_show_it(p: &Pipeline) {
     let stored = app.services.delivery(delivery).await.unwrap();
     assert_eq!(stored.delivery.updated_at, updated_at);
 
+    // Each state is sent once, though every poll looks a few seconds back.
+    let repeats: Vec<Value> = all
+        .collect(Duration::from_secs(2))
+        .await
+        .into_iter()
+        .filter(|e| {
+            e["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["id"] == delivered["id"] && d["status"] == "delivered")
+        })
+        .collect();
+    assert!(repeats.is_empty(), "sent again: {repeats:?}");
+
+    // A write that commits after later ones (its updated_at is older than
+    // what the stream already passed, by less than the look-back) still arrives.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let late = format!(
+        "UPDATE deliveries SET last_status = 299, updated_at = {} WHERE id = {} AND $1 <> ''",
+        now - 1_500,
+        delivered["id"]
+    );
+    app.exec(&late, "x").await;
+    all.until(Duration::from_secs(5), |d| {
+        d["id"] == delivered["id"] && d["last_status"] == 299
+    })
+    .await;
+
     let (same, _) = mine
         .until(Duration::from_secs(10), |d| d["status"] == "delivered")
         .await;
