@@ -3,7 +3,9 @@
 //! for a signed-in user of any role. `?destination_id=` or `?delivery_id=`
 //! narrows the stream to what one page shows.
 //!
-//! Events: first `ready` (its id is where the stream starts), then
+//! Events: first `ready` (its id is where the stream starts; data
+//! `{"latest": ms | null}`, for a new stream the time of the latest change in
+//! scope in the last 5 s, which its page compares with its data's age), then
 //! `deliveries` with `{"deliveries": [{id, destination_id, status, attempts,
 //! last_status, updated_at}], "complete": bool}` whenever deliveries in scope
 //! change (`complete: false`: some changes may be missing, reload the view).
@@ -196,11 +198,15 @@ fn busy(message: &str) -> Response {
 
 /// `ready`, then a message per batch until the subscription ends.
 fn events(subscription: Subscription) -> impl Stream<Item = Result<Event, Infallible>> {
+    let latest = match subscription.latest() {
+        Some(at) => at.to_string(),
+        None => "null".into(),
+    };
     let ready = Event::default()
         .event("ready")
         .id(subscription.cursor().to_string())
         .retry(RECONNECT)
-        .data("{}");
+        .data(format!("{{\"latest\":{latest}}}"));
     stream::once(async move { Ok(ready) }).chain(stream::unfold(
         subscription,
         |mut subscription| async move {

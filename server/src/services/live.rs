@@ -36,9 +36,10 @@ pub const LOOKBACK_MS: i64 = 3_000;
 /// A stream ends after this long and the browser opens it again: a session
 /// ended or a user deactivated meanwhile is then refused.
 pub const STREAM_LIFETIME: Duration = Duration::from_secs(300);
-/// A new stream starts with the changes of this last span (ms), made while its
-/// page was loading.
-const FRESH_REPLAY_MS: i64 = 5_000;
+/// A new stream tells its page the time of the latest change in scope in
+/// this last span (ms): the page, which knows when it loaded, reloads if that
+/// change may be newer than what it shows.
+const RECENT_MS: i64 = 5_000;
 /// A resumed stream is sent at most this many missed changes, and only for a
 /// gap this long (ms); past either it is told to reload instead.
 const REPLAY_LIMIT: i64 = 500;
@@ -224,23 +225,27 @@ impl LiveFeed {
         // arrives twice rather than never.
         let receiver = self.receiver();
         let now = now_ms();
-        let since = match resume_from {
-            Some(id) => id.saturating_sub(LOOKBACK_MS),
-            None => now - FRESH_REPLAY_MS,
-        };
-        let replay = if now - since > REPLAY_WINDOW_MS {
-            Batch {
-                cursor: now,
-                changes: Vec::new(),
-                complete: false,
+        let (first, latest) = match resume_from {
+            Some(id) => {
+                let since = id.saturating_sub(LOOKBACK_MS);
+                let replay = if now - since > REPLAY_WINDOW_MS {
+                    Batch {
+                        cursor: now,
+                        changes: Vec::new(),
+                        complete: false,
+                    }
+                } else {
+                    self.missed(scope, since, now).await
+                };
+                (Some(scope.part_of(&replay)), None)
             }
-        } else {
-            self.missed(scope, since, now).await
+            None => (None, self.latest(scope, now - RECENT_MS).await),
         };
         Ok(Subscription {
             scope,
             receiver,
-            first: Some(scope.part_of(&replay)),
+            first,
+            latest,
             cursor: now,
             last_sent: tokio::time::Instant::now(),
             closing: self.inner.closing.subscribe(),
@@ -282,6 +287,19 @@ impl LiveFeed {
         }
     }
 
+    /// The time of the latest change in `scope` after `since`; on a storage
+    /// failure, `since` itself (the page reloads rather than miss one).
+    async fn latest(&self, scope: Scope, since: i64) -> Option<i64> {
+        let (destination, delivery) = scope.filters();
+        match rows::latest_since(&self.inner.db, since, destination, delivery).await {
+            Ok(latest) => latest,
+            Err(err) => {
+                tracing::warn!(error = %err, "live status: could not read the latest change");
+                Some(now_ms())
+            }
+        }
+    }
+
     /// A receiver of every batch, starting the poller if it is not running.
     fn receiver(&self) -> broadcast::Receiver<Arc<Batch>> {
         let mut running = self
@@ -303,6 +321,7 @@ pub struct Subscription {
     scope: Scope,
     receiver: broadcast::Receiver<Arc<Batch>>,
     first: Option<Batch>,
+    latest: Option<i64>,
     cursor: i64,
     last_sent: tokio::time::Instant,
     closing: watch::Receiver<bool>,
@@ -314,6 +333,12 @@ impl Subscription {
     /// The position the stream starts from (the id of its first event).
     pub fn cursor(&self) -> i64 {
         self.cursor
+    }
+
+    /// For a new stream (not a resumed one): the time of the latest change in
+    /// scope in the last few seconds, if any.
+    pub fn latest(&self) -> Option<i64> {
+        self.latest
     }
 
     /// The next changes in scope; `None` when the stream is over (shutdown,

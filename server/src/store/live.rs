@@ -49,3 +49,18 @@ pub async fn changed_since(
     Ok(on_db!(db, pool => sqlx::query_as(&sql)
         .bind(since).bind(destination).bind(delivery).bind(limit).fetch_all(pool).await)?)
 }
+
+/// The latest change after `since`, of one destination or one delivery when
+/// given: what a page that loaded a moment ago may not show.
+pub async fn latest_since(
+    db: &Db,
+    since: i64,
+    destination: Option<i64>,
+    delivery: Option<i64>,
+) -> StoreResult<Option<i64>> {
+    let (latest,): (Option<i64>,) = on_db!(db, pool => sqlx::query_as(
+        "SELECT MAX(updated_at) FROM deliveries WHERE updated_at > $1 \
+         AND ($2 IS NULL OR destination_id = $2) AND ($3 IS NULL OR id = $3)")
+        .bind(since).bind(destination).bind(delivery).fetch_one(pool).await)?;
+    Ok(latest)
+}

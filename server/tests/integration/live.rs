@@ -134,9 +134,13 @@ impl EventStream {
 
     /// The `ready` event that starts every stream; returns its id.
     pub async fn ready(&mut self) -> String {
+        self.ready_event().await.id.unwrap()
+    }
+
+    pub async fn ready_event(&mut self) -> SseEvent {
         let first = self.next(Duration::from_secs(10)).await.unwrap();
         assert_eq!(first.event.as_deref(), Some("ready"), "{first:?}");
-        first.id.unwrap()
+        first
     }
 }
 
@@ -191,6 +195,20 @@ async fn a_change_reaches_the_streams_that_show_it(p: &Pipeline) {
     let delivery = delivered["id"].as_i64().unwrap();
     let stored = app.services.delivery(delivery).await.unwrap();
     assert_eq!(stored.delivery.updated_at, updated_at);
+
+    // A stream opened now is told when its scope last changed (a page that
+    // loaded before that reloads); another destination's stream is not.
+    let mut fresh = EventStream::open(
+        &viewer,
+        &live(app, &format!("?destination_id={dest}")),
+        None,
+    )
+    .await;
+    assert_eq!(fresh.ready_event().await.json()["latest"], updated_at);
+    let mut elsewhere =
+        EventStream::open(&viewer, &live(app, "?destination_id=999999"), None).await;
+    assert_eq!(elsewhere.ready_event().await.json()["latest"], Value::Null);
+    drop((fresh, elsewhere));
 
     // Each state is sent once, though every poll looks a few seconds back.
     let repeats: Vec<Value> = all
@@ -289,7 +307,7 @@ async fn a_reconnect_resumes_from_its_last_event(p: &Pipeline) {
 
     // A fresh stream is not: that change is older than its page.
     let mut fresh = EventStream::open(&viewer, &scoped, None).await;
-    fresh.ready().await;
+    assert_eq!(fresh.ready_event().await.json()["latest"], Value::Null);
     assert!(fresh.collect(Duration::from_secs(1)).await.is_empty());
 
     // A gap longer than the stream keeps asks the page to reload.
