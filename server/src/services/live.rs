@@ -288,7 +288,7 @@ impl LiveFeed {
     }
 
     /// The time of the latest change in `scope` after `since`; on a storage
-    /// failure, `since` itself (the page reloads rather than miss one).
+    /// failure, now (the page reloads rather than miss one).
     async fn latest(&self, scope: Scope, since: i64) -> Option<i64> {
         let (destination, delivery) = scope.filters();
         match rows::latest_since(&self.inner.db, since, destination, delivery).await {
@@ -432,6 +432,10 @@ pub struct PollState {
     behind: Option<(i64, i64)>,
     /// The states sent that are still within the look-back.
     sent: HashMap<i64, ChangeRow>,
+    /// Until the first poll: changes up to this time (the poller's start)
+    /// are not news. The streams that started the poller learned of them
+    /// when they opened (`ready`'s `latest`, or the replay of a resume).
+    quiet_until: Option<i64>,
 }
 
 impl PollState {
@@ -440,6 +444,7 @@ impl PollState {
             cursor: now,
             behind: None,
             sent: HashMap::new(),
+            quiet_until: Some(now),
         }
     }
 
@@ -461,10 +466,13 @@ impl PollState {
                 break;
             }
         }
+        let quiet_until = self.quiet_until.take();
         let mut changes = Vec::new();
         for row in read {
             if self.sent.get(&row.id) != Some(&row) {
-                changes.push(Change::from(&row));
+                if quiet_until.is_none_or(|until| row.updated_at > until) {
+                    changes.push(Change::from(&row));
+                }
                 self.sent.insert(row.id, row);
             }
         }

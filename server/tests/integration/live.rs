@@ -150,6 +150,7 @@ fn live(app: &TestApp, query: &str) -> String {
 
 crate::on_both_engines!(with crate::pipeline::Pipeline::new;
     a_change_reaches_the_streams_that_show_it,
+    a_new_stream_is_told_only_when_its_scope_last_changed,
     a_reconnect_resumes_from_its_last_event,
     a_stream_needs_a_session,
     past_the_bound_streams_are_refused,
@@ -264,6 +265,29 @@ async fn a_change_reaches_the_streams_that_show_it(p: &Pipeline) {
         })
         .await;
     assert_eq!(again["id"], delivery);
+}
+
+async fn a_new_stream_is_told_only_when_its_scope_last_changed(p: &Pipeline) {
+    let app = &p.env.app;
+    let rx = receiver(&p.env.ca.tls, Behaviour::default()).await;
+    let (dest, _) = p.route("Recent", &rx, "*").await;
+    let viewer = app.signed_in("viewer@example.com", "viewer").await;
+    assert_eq!(
+        p.post_events(event("db.public.orders")).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let settled = p
+        .settled(dest, 1, "delivered", Duration::from_secs(10))
+        .await;
+
+    // The first stream starts the poller a moment after the change: it is
+    // told when its scope last changed, not sent the change again (its page
+    // decides whether its data is older).
+    let mut stream = EventStream::open(&viewer, &live(app, ""), None).await;
+    let ready = stream.ready_event().await;
+    assert_eq!(ready.json()["latest"], settled[0].delivery.updated_at);
+    let sent = stream.collect(Duration::from_millis(1_500)).await;
+    assert!(sent.is_empty(), "{sent:?}");
 }
 
 async fn a_reconnect_resumes_from_its_last_event(p: &Pipeline) {
