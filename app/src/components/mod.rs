@@ -1,3 +1,4 @@
 pub mod form;
+pub mod live;
 pub mod shell;
 pub mod tabs;

@@ -4,6 +4,7 @@
 
 use super::{query_value, status_badge, EmptyState};
 use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
+use crate::components::live::{live_version, use_live, LiveIndicator, LiveScope};
 use crate::domain::DeliveryStatus;
 use crate::format::utc_minute;
 use crate::model::{alert_type_label, AlertView, DeliveryView};
@@ -26,12 +27,18 @@ pub fn DeliveriesTab() -> impl IntoView {
         }
     };
     let current = move |alerts: bool| move || (alerts_view.get() == alerts).then_some("page");
+    let live = use_live(move || {
+        Some(LiveScope::of_destination(
+            query.read().get("destination_id"),
+        ))
+    });
     view! {
         <Title text="Deliveries"/>
         <nav class="segmented" aria-label="List">
             <a href="/alerts/deliveries" class=link_class(false) aria-current=current(false)>"By delivery"</a>
             <a href="/alerts/deliveries?view=alerts" class=link_class(true) aria-current=current(true)>"By alert"</a>
         </nav>
+        <LiveIndicator live/>
         {move || if alerts_view.get() {
             view! { <RecentAlerts/> }.into_any()
         } else {
@@ -95,11 +102,13 @@ fn DeliveryList() -> impl IntoView {
             cursor: text("cursor"),
         }
     };
-    let data = Resource::new(filters, |f| {
-        load_deliveries(f.status, f.destination_id, f.cursor)
-    });
+    let live = live_version();
+    let data = Resource::new(
+        move || (filters(), live()),
+        |(f, _)| load_deliveries(f.status, f.destination_id, f.cursor),
+    );
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
             {move || Suspend::new(async move {
                 let shown = filters();
                 match data.await {
@@ -110,7 +119,7 @@ fn DeliveryList() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -238,9 +247,13 @@ fn RecentAlerts() -> impl IntoView {
             .get("before")
             .and_then(|v| v.parse::<i64>().ok())
     };
-    let data = Resource::new(before, load_alerts);
+    let live = live_version();
+    let data = Resource::new(
+        move || (before(), live()),
+        |(before, _)| load_alerts(before),
+    );
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading alerts…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading alerts…"</p> }>
             {move || Suspend::new(async move {
                 let paged = before().is_some();
                 match data.await {
@@ -248,7 +261,7 @@ fn RecentAlerts() -> impl IntoView {
                     Err(err) => view! { <p class="form-alert" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

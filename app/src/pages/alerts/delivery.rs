@@ -5,6 +5,7 @@ use super::deliveries::last_result;
 use super::{load_error, status_badge};
 use crate::api::deliveries::{load_delivery, RedeliverDelivery};
 use crate::components::form::{action_error, FormAlert};
+use crate::components::live::{use_live, LiveIndicator, LiveScope};
 use crate::components::shell::use_user;
 use crate::domain::DeliveryStatus;
 use crate::domain::Role;
@@ -21,9 +22,10 @@ pub fn DeliveryDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
     let redeliver = ServerAction::<RedeliverDelivery>::new();
+    let live = use_live(move || id().map(LiveScope::Delivery));
     let data = Resource::new(
-        move || (id(), redeliver.version().get()),
-        |(id, _)| async move {
+        move || (id(), redeliver.version().get(), live.version()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => load_delivery(id).await,
                 None => Err(AppError::NotFound("No such delivery".into())),
@@ -33,7 +35,8 @@ pub fn DeliveryDetailPage() -> impl IntoView {
     let user = use_user();
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><A href="/alerts/deliveries">"Deliveries"</A></nav>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <LiveIndicator live/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let is_admin = user.await.is_some_and(|u| u.role.at_least(Role::Admin));
                 match data.await {
@@ -41,7 +44,7 @@ pub fn DeliveryDetailPage() -> impl IntoView {
                     Err(err) => load_error(err),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
