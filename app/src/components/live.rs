@@ -186,8 +186,10 @@ mod browser {
     /// A change is shown this long after it arrives (more changes in the
     /// meantime are shown by the same reload)...
     const SETTLE: Duration = Duration::from_millis(100);
-    /// ...and reloads are at least this far apart.
-    const MIN_GAP_MS: f64 = 1_000.0;
+    /// ...and reloads are at least this far apart (with the server's 400 ms
+    /// poll, a change is shown within about a second even while changes
+    /// keep coming).
+    const MIN_GAP_MS: f64 = 500.0;
     /// While the user types in a form field a reload waits (it would redraw
     /// the form), checking again this often, for at most `MAX_HOLD_MS`.
     const HOLD: Duration = Duration::from_millis(1_000);
@@ -460,7 +462,7 @@ mod browser {
         conn.borrow_mut().reopen = handle.ok();
     }
 
-    /// Reloads the page's data soon, at most once a second, and not while
+    /// Reloads the page's data soon, at most twice a second, and not while
     /// the user types in a form field (for up to ten seconds).
     fn schedule_reload(conn: &Shared) {
         let wait = {
