@@ -7,7 +7,7 @@ use crate::delivery::HttpSender;
 use crate::http::metrics::MetricsState;
 use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::sessions::AnyStore;
-use crate::http::{api, csrf, guard, health, metrics, pages};
+use crate::http::{api, csrf, guard, health, live, metrics, pages};
 use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
 use crate::store::{self, Db, DbTarget, StoreError};
@@ -185,6 +185,8 @@ impl Application {
                 task.abort();
             }
         }
+        // Live streams never finish on their own: end them, or they hold the exit.
+        self.services.live().close();
         engine.shutdown().await;
         // It stops between two batches; a batch is one short transaction.
         if tokio::time::timeout(Duration::from_secs(5), retention)
@@ -220,6 +222,10 @@ fn build_router(
         .env(Env::PROD)
         .build();
     let pages = pages::router(services.clone(), options)
+        .route(
+            live::PATH,
+            get(live::deliveries).with_state(services.clone()),
+        )
         .layer(from_fn_with_state(services.clone(), guard::resolve_user))
         .layer(store.layer(public_url.scheme() == "https"))
         .layer(from_fn_with_state(

@@ -20,8 +20,12 @@ pub async fn resolve_user(
         Ok(user) => user,
         Err(err) => return super::pages::error_page(err),
     };
+    // Server functions and live streams answer 401 themselves: a redirect to
+    // the sign-in page means nothing to them.
+    let path = request.uri().path();
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
-        && !request.uri().path().starts_with("/fn/");
+        && !path.starts_with("/fn/")
+        && path != super::live::PATH;
     if is_page {
         let users_exist = match services.users_exist().await {
             Ok(exist) => exist,

@@ -4,6 +4,7 @@ pub mod api;
 pub mod csrf;
 pub mod guard;
 pub mod health;
+pub mod live;
 pub mod metrics;
 pub mod pages;
 pub mod security_headers;

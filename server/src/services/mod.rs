@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
+pub mod live;
 pub mod metrics;
 pub mod notifications;
 pub mod passwords;
@@ -27,6 +28,7 @@ use crate::delivery::HttpSender;
 use crate::store::{Db, StoreError};
 use app::error::AppError;
 pub use audit::Actor;
+use live::LiveFeed;
 use passwords::PasswordGate;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -54,6 +56,7 @@ struct Inner {
     targets: Targets,
     passwords: PasswordGate,
     pruned: retention::Pruned,
+    live: LiveFeed,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
 }
@@ -65,6 +68,7 @@ impl Services {
                 targets: Targets::new(deps.secrets.clone()),
                 passwords: PasswordGate::for_this_machine(),
                 pruned: retention::Pruned::default(),
+                live: LiveFeed::new(db.clone()),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),
@@ -98,6 +102,11 @@ impl Services {
 
     pub fn passwords(&self) -> &PasswordGate {
         &self.inner.passwords
+    }
+
+    /// What live pages follow: the deliveries that change.
+    pub fn live(&self) -> &LiveFeed {
+        &self.inner.live
     }
 
     /// What the delivery engine runs on: the same database, sender and queue.

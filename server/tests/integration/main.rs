@@ -20,6 +20,7 @@ mod events_api;
 mod file_modes;
 mod health;
 mod key_roles;
+mod live;
 mod loopback_names;
 mod metrics_token;
 mod openapi;

@@ -23,7 +23,7 @@ pub struct Site {
 }
 
 pub(crate) struct Process {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) base: String,
 }
 
@@ -60,7 +60,7 @@ impl Site {
         Some(site)
     }
 
-    fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
         for (key, _) in std::env::vars() {
             if key.starts_with("ALERTWIRE_") || key == "DATABASE_URL" {
@@ -80,7 +80,7 @@ impl Site {
     }
 
     /// Starts `server serve` and waits for its "listening on" line.
-    async fn start(&self) -> Process {
+    pub(crate) async fn start(&self) -> Process {
         self.start_with_env(&[]).await
     }
 
@@ -133,7 +133,7 @@ impl Site {
     }
 
     /// `n` destinations at the receiver and one rule sending schema alerts to all of them.
-    async fn routes(&self, base: &str, rx: &Receiver, n: usize) {
+    pub(crate) async fn routes(&self, base: &str, rx: &Receiver, n: usize) {
         let mut ids = Vec::new();
         for i in 0..n {
             let url = format!("https://localhost:{}/d{i}", rx.addr.port());
@@ -230,7 +230,7 @@ fn seen(rx: &Receiver) -> HashMap<String, usize> {
     seen
 }
 
-async fn kill(process: &Process, signal: &str) {
+pub(crate) async fn kill(process: &Process, signal: &str) {
     let pid = process.child.id().unwrap().to_string();
     let status = Command::new("kill")
         .args([signal, &pid])

@@ -5,6 +5,7 @@
 use super::{alert_status_badge, query_value, state_badge, status_badge, EmptyState};
 use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
 use crate::components::history_kept::HistoryKept;
+use crate::components::live::{live_version, use_live, LiveIndicator, LiveScope};
 use crate::domain::{DeliveryState, DeliveryStatus};
 use crate::format::{relative, rfc3339, utc_second};
 use crate::model::{alert_type_label, AlertView, DeliveryFilter, DeliveryView};
@@ -27,6 +28,11 @@ pub fn DeliveriesTab() -> impl IntoView {
         }
     };
     let current = move |alerts: bool| move || (alerts_view.get() == alerts).then_some("page");
+    let live = use_live(move || {
+        Some(LiveScope::of_destination(
+            query.read().get("destination_id"),
+        ))
+    });
     view! {
         <Title text="Deliveries"/>
         <nav class="segmented" aria-label="List">
@@ -34,6 +40,7 @@ pub fn DeliveriesTab() -> impl IntoView {
             <a href="/alerts/deliveries?view=alerts" class=link_class(true) aria-current=current(true)>"By alert"</a>
         </nav>
         <HistoryKept/>
+        <LiveIndicator live/>
         {move || if alerts_view.get() {
             view! { <RecentAlerts/> }.into_any()
         } else {
@@ -79,21 +86,25 @@ fn list_href(filter: &DeliveryFilter, cursor: Option<&str>) -> String {
 fn DeliveryList() -> impl IntoView {
     let query = use_query_map();
     let filters = move || filters_from_query(&query.read());
-    let data = Resource::new(filters, |f: DeliveryFilter| {
-        load_deliveries(
-            f.status,
-            f.destination_id,
-            f.rule_id,
-            f.event_type,
-            f.range,
-            f.since,
-            f.until,
-            f.q,
-            f.cursor,
-        )
-    });
+    let live = live_version();
+    let data = Resource::new(
+        move || (filters(), live()),
+        |(f, _): (DeliveryFilter, _)| {
+            load_deliveries(
+                f.status,
+                f.destination_id,
+                f.rule_id,
+                f.event_type,
+                f.range,
+                f.since,
+                f.until,
+                f.q,
+                f.cursor,
+            )
+        },
+    );
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
             {move || Suspend::new(async move {
                 let shown = filters();
                 match data.await {
@@ -104,7 +115,7 @@ fn DeliveryList() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -343,9 +354,13 @@ fn RecentAlerts() -> impl IntoView {
             .get("before")
             .and_then(|v| v.parse::<i64>().ok())
     };
-    let data = Resource::new(before, load_alerts);
+    let live = live_version();
+    let data = Resource::new(
+        move || (before(), live()),
+        |(before, _)| load_alerts(before),
+    );
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading alerts…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading alerts…"</p> }>
             {move || Suspend::new(async move {
                 let paged = before().is_some();
                 match data.await {
@@ -353,7 +368,7 @@ fn RecentAlerts() -> impl IntoView {
                     Err(err) => view! { <p class="form-alert" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -6,6 +6,7 @@ use super::{load_error, state_badge};
 use crate::api::deliveries::{load_delivery, CancelDelivery, RedeliverDelivery};
 use crate::components::failure::FailureAdvice;
 use crate::components::form::{action_error, FormAlert};
+use crate::components::live::{use_live, LiveIndicator, LiveScope};
 use crate::components::shell::use_user;
 use crate::domain::DeliveryStatus;
 use crate::domain::Role;
@@ -23,9 +24,16 @@ pub fn DeliveryDetailPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|v| v.parse::<i64>().ok());
     let redeliver = ServerAction::<RedeliverDelivery>::new();
     let cancel = ServerAction::<CancelDelivery>::new();
+    let live = use_live(move || id().map(LiveScope::Delivery));
     let data = Resource::new(
-        move || (id(), redeliver.version().get() + cancel.version().get()),
-        |(id, _)| async move {
+        move || {
+            (
+                id(),
+                redeliver.version().get() + cancel.version().get(),
+                live.version(),
+            )
+        },
+        |(id, _, _)| async move {
             match id {
                 Some(id) => load_delivery(id).await,
                 None => Err(AppError::NotFound("No such delivery".into())),
@@ -35,7 +43,8 @@ pub fn DeliveryDetailPage() -> impl IntoView {
     let user = use_user();
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><A href="/alerts/deliveries">"Deliveries"</A></nav>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <LiveIndicator live/>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let role = user.await.map(|u| u.role);
                 let is_admin = role.is_some_and(|r| r.at_least(Role::Admin));
@@ -45,7 +54,7 @@ pub fn DeliveryDetailPage() -> impl IntoView {
                     Err(err) => load_error(err),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

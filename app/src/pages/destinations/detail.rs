@@ -2,13 +2,14 @@
 //! its signing secret (reveal, rotate), and delete.
 
 use super::configure::ConfigureForm;
-use super::list::last_result;
+use super::live::LiveLastResult;
 use super::secret::SecretPanel;
 use crate::api::destinations::{
     destination_page, DeleteDestination, EnableDestination, RevealSigningSecret,
     RotateSigningSecret, SetDestinationEnabled,
 };
 use crate::components::form::{action_error, Field, FormAlert};
+use crate::components::live::{use_live_with, LiveIndicator, LiveScope, Reloads};
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -56,8 +57,14 @@ pub fn DestinationDetail() -> impl IntoView {
         },
     );
     let user = use_user();
+    // The page's own data stays as loaded (it fills the settings form); the parts that follow `live` reload.
+    let live = use_live_with(
+        move || id().map(LiveScope::Destination),
+        Reloads::BesideForms,
+    );
     view! {
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><A href="/alerts/destinations">"Destinations"</A></nav>
+        <LiveIndicator live/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let role = user.await.map(|u| u.role);
@@ -107,7 +114,7 @@ fn Loaded(
             <h2>{d.name.clone()}</h2>
             <span class=if d.enabled { "badge ok" } else { "badge" }>{state_label(&d)}</span>
         </header>
-        <p class="muted">"Webhook to " <code>{d.url.clone()}</code> ". Last result: " {last_result(&d)}</p>
+        <p class="muted">"Webhook to " <code>{d.url.clone()}</code> ". Last result: " <LiveLastResult d=d.clone()/></p>
         {disabled_note(&d, failing).map(|note| view! { <p class="disabled-note" role="note">{note}</p> })}
         {flash.notice.clone().map(|n| view! { <p class="form-success" role="status">{n}</p> })}
         {move || enabled_notice().map(|n| view! { <p class="form-success" role="status">{n}</p> })}

@@ -3,6 +3,7 @@
 mod configure;
 mod detail;
 mod list;
+mod live;
 mod report;
 mod secret;
 mod wizard;
