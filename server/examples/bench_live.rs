@@ -213,6 +213,8 @@ async fn main() -> Result<(), Error> {
         delivery_lease: "60s".into(),
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
+        retention: "30d".into(),
+        auto_disable_after: "5d".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());
@@ -222,12 +224,15 @@ async fn main() -> Result<(), Error> {
     println!("engine: {}", if postgres { "PostgreSQL" } else { "SQLite" });
 
     services
-        .create_user(app::backend::NewUserInput {
-            email: "bench@example.com".into(),
-            password: PASSWORD.into(),
-            password_confirm: PASSWORD.into(),
-            role: "viewer".into(),
-        })
+        .create_user(
+            &server::services::Actor::command_line(),
+            app::backend::NewUserInput {
+                email: "bench@example.com".into(),
+                password: PASSWORD.into(),
+                password_confirm: PASSWORD.into(),
+                role: "viewer".into(),
+            },
+        )
         .await?;
     let browser = reqwest::Client::builder().cookie_store(true).build()?;
     let login = browser
@@ -240,7 +245,7 @@ async fn main() -> Result<(), Error> {
         return Err(format!("sign-in: {}", login.status()).into());
     }
     let key = services
-        .create_api_key("bench", "admin", None)
+        .create_api_key("bench", "admin", &server::services::Actor::command_line())
         .await?
         .secret;
     let api = Api {
