@@ -132,6 +132,7 @@ fn Summary(d: DeliveryView) -> impl IntoView {
                 <dt>"Status"</dt><dd>{state_badge(d.state)}</dd>
                 <dt>"Attempts"</dt><dd>{d.attempts}</dd>
                 <dt>"Last result"</dt><dd>{result}</dd>
+                {d.last_error.clone().filter(|_| d.last_status.is_some()).map(|e| view! { <dt>"Last error"</dt><dd>{e}</dd> })}
                 {next.map(|at| view! { <dt>"Next attempt"</dt><dd>{at}</dd> })}
                 <dt>"Created"</dt><dd>{utc_second(d.created_at)}</dd>
                 <dt>"Updated"</dt><dd>{utc_second(d.updated_at)}</dd>
