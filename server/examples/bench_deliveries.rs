@@ -9,6 +9,8 @@
 //! - the server's CPU seconds and peak RSS.
 //!
 //! Run: `make bench` (or `make bench ARGS=--postgres`).
+mod support;
+use support::postgres_url;
 
 use serde_json::{json, Value};
 use server::receiver::tls::make_local_tls;
@@ -108,24 +110,6 @@ fn command(dir: &std::path::Path, database_url: &str, ca: &std::path::Path) -> C
         .env("RUST_LOG", "warn")
         .kill_on_drop(true);
     cmd
-}
-
-async fn postgres_url(name: &str) -> Result<String, Error> {
-    use sqlx::Connection;
-    let admin = std::env::var("ALERTWIRE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = sqlx::PgConnection::connect(&admin).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await?;
-    let base = admin
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_owned())
-        .unwrap_or(admin);
-    Ok(format!("{base}/{name}"))
 }
 
 fn event(i: usize) -> Value {

@@ -10,6 +10,8 @@
 //! Run: `cargo run --release -p server --example bench_delivery_log`
 //! (`-- --postgres` for PostgreSQL at 127.0.0.1:5432; `-- --deliveries N` for
 //! another size).
+mod support;
+use support::postgres_url;
 
 use clap::Parser;
 use server::cli::Settings;
@@ -39,24 +41,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-async fn postgres_url(name: &str) -> Result<String, Error> {
-    use sqlx::Connection;
-    let admin = std::env::var("ALERTWIRE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = sqlx::PgConnection::connect(&admin).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await?;
-    let base = admin
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_owned())
-        .unwrap_or(admin);
-    Ok(format!("{base}/{name}"))
 }
 
 /// The history, written by the database itself (a numbers table joined

@@ -14,6 +14,8 @@
 //!   with and without it.
 //!
 //! Run: `cargo run --release -p server --example bench_live [-- --postgres]`
+mod support;
+use support::postgres_url;
 
 use serde_json::{json, Value};
 use server::cli::Settings;
@@ -56,24 +58,6 @@ fn report(name: &str, mut samples: Vec<f64>) {
         percentile(&samples, 0.99),
         samples.last().copied().unwrap_or(f64::NAN),
     );
-}
-
-async fn postgres_url(name: &str) -> Result<String, Error> {
-    use sqlx::Connection;
-    let admin = std::env::var("ALERTWIRE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = sqlx::PgConnection::connect(&admin).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await?;
-    let base = admin
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_owned())
-        .unwrap_or(admin);
-    Ok(format!("{base}/{name}"))
 }
 
 async fn exec(db: &Db, sql: &str) -> Result<(), Error> {
