@@ -105,6 +105,12 @@ pub trait Backend: Send + Sync + 'static {
         id: i64,
         redeliver: bool,
     ) -> Result<Enabled, AppError>;
+    /// A destination's health for `window`, its recent deliveries and test sends.
+    async fn destination_health(
+        &self,
+        id: i64,
+        window: crate::model::HealthWindow,
+    ) -> Result<crate::model::DestinationHealthPage, AppError>;
     /// Destinations disabled automatically (the Alerts area's banner).
     async fn auto_disabled_destinations(&self) -> Result<Vec<AutoDisabled>, AppError>;
     /// Settings -> Notifications.

@@ -5,7 +5,10 @@
 //! then times each filter combination: the page as a signed-in browser gets
 //! it (`GET /alerts/deliveries?...`, server-rendered) and the API's
 //! `GET /api/v1/deliveries?...`, beside `GET /healthz` as the floor of a
-//! request in the same run.
+//! request in the same run. Then a destination's page with its health charts
+//! (24 h and 7 d), the Destinations list with its badges, and
+//! `GET /api/v1/destinations/{id}/health`; the seeding builds the health
+//! aggregates in bulk from the seeded attempts (`store::health::rebuild_sql`).
 //!
 //! Run: `cargo run --release -p server --example bench_delivery_log`
 //! (`-- --postgres` for PostgreSQL at 127.0.0.1:5432; `-- --deliveries N` for
@@ -92,13 +95,22 @@ fn seed_sql(postgres: bool, n: i64, first_destination: i64, now: i64) -> Vec<Str
          CASE WHEN x % 10 = 0 THEN 500 ELSE 200 END, NULL, {start} + x * {step}, {start} + x * {step} \
          FROM ({numbers}) n"
     ));
+    // Mixed outcomes and response times, so the health aggregates have something to sum:
+    // the failed deliveries' attempts answered 500, one in 97 timed out, the rest 200.
     for number in 1..=3 {
         sql.push(format!(
             "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, request_headers, response_status, \
              response_headers, response_body, error_kind, error_message, next_attempt_at) \
-             SELECT x, {number}, {start} + x * {step}, 12, '[]', 200, '[]', 'ok', NULL, NULL, NULL FROM ({numbers}) n"
+             SELECT x, {number}, {start} + x * {step}, CASE WHEN x % 97 = 5 THEN 30000 ELSE 5 + (x * 7 + {number} * 13) % 900 END, \
+             '[]', CASE WHEN x % 97 = 5 THEN NULL WHEN x % 10 = 0 THEN 500 ELSE 200 END, '[]', 'ok', \
+             CASE WHEN x % 97 = 5 THEN 'timeout' WHEN x % 10 = 0 THEN 'http_status' ELSE NULL END, \
+             CASE WHEN x % 97 = 5 THEN 'timed out' WHEN x % 10 = 0 THEN 'The endpoint answered 500' ELSE NULL END, \
+             NULL FROM ({numbers}) n"
         ));
     }
+    // The health aggregates of that history, built in bulk from the attempts
+    // (`store::health::rebuild_sql`, the statement migration 0013 runs).
+    sql.push(server::store::health::rebuild_sql());
     if postgres {
         for table in ["rules", "events", "alerts", "deliveries", "attempts"] {
             sql.push(format!(
@@ -146,6 +158,56 @@ async fn time_get(
     }
     samples.sort();
     Ok(samples)
+}
+
+/// A destination's page (health charts, recent deliveries, test sends) for
+/// both windows, the health API, and the Destinations list with its badges.
+/// Returns the worst p99 in ms.
+async fn time_health(
+    client: &reqwest::Client,
+    api: &reqwest::Client,
+    base: &str,
+    destination: i64,
+) -> Result<f64, Error> {
+    println!("{:<32} {:>14} {:>14}", "health", "p50", "p99");
+    let mut worst: f64 = 0.0;
+    for (label, url, expect) in [
+        (
+            "destination page 24h",
+            format!("{base}/alerts/destinations/{destination}"),
+            "Attempts by outcome",
+        ),
+        (
+            "destination page 7d",
+            format!("{base}/alerts/destinations/{destination}?window=7d"),
+            "per day",
+        ),
+        (
+            "destinations list",
+            format!("{base}/alerts/destinations"),
+            "Health",
+        ),
+    ] {
+        let samples = time_get(client, &url, expect).await?;
+        worst = worst.max(ms(percentile(&samples, 0.99)));
+        println!(
+            "{label:<32} {:>12.2}ms {:>12.2}ms",
+            ms(percentile(&samples, 0.5)),
+            ms(percentile(&samples, 0.99))
+        );
+    }
+    for window in ["24h", "7d"] {
+        let url = format!("{base}/api/v1/destinations/{destination}/health?window={window}");
+        let samples = time_get(api, &url, "success_rate").await?;
+        worst = worst.max(ms(percentile(&samples, 0.99)));
+        println!(
+            "{:<32} {:>12.2}ms {:>12.2}ms",
+            format!("api health {window}"),
+            ms(percentile(&samples, 0.5)),
+            ms(percentile(&samples, 0.99))
+        );
+    }
+    Ok(worst)
 }
 
 #[tokio::main]
@@ -321,6 +383,11 @@ async fn main() -> Result<(), Error> {
     println!(
         "worst p99 {worst:.2}ms = {:.1}x the /healthz p99 of this run (target: under 20 ms)",
         worst / floor_p99.max(0.001)
+    );
+    let health = time_health(&client, &api, &base, d).await?;
+    println!(
+        "health worst p99 {health:.2}ms = {:.1}x the /healthz p99 of this run (target: under 20 ms)",
+        health / floor_p99.max(0.001)
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

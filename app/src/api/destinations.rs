@@ -1,7 +1,7 @@
 use crate::error::AppError;
 use crate::model::{
-    AutoDisabled, DestinationForm, DestinationList, DestinationOutcome, DestinationPageData,
-    DestinationView, DestinationWithSecret, Enabled, Intent,
+    AutoDisabled, DestinationForm, DestinationHealthPage, DestinationList, DestinationOutcome,
+    DestinationPageData, DestinationView, DestinationWithSecret, Enabled, Intent,
 };
 use leptos::prelude::*;
 
@@ -10,6 +10,7 @@ use {
     super::context::{backend, plain_form_post, require_role, session},
     crate::backend::DestinationSubmission,
     crate::domain::Role,
+    crate::model::HealthWindow,
 };
 
 #[server(prefix = "/fn", endpoint = "destinations")]
@@ -22,6 +23,23 @@ pub async fn list_destinations(page: Option<i64>) -> Result<DestinationList, App
 pub async fn destination_page(id: Option<i64>) -> Result<DestinationPageData, AppError> {
     require_role(Role::Viewer)?;
     backend()?.destination_page(&session().await?, id).await
+}
+
+/// A destination's health (`window` `24h`, the default, or `7d`), recent
+/// deliveries and test sends.
+#[server(prefix = "/fn", endpoint = "destination_health")]
+pub async fn destination_health(
+    id: i64,
+    window: Option<String>,
+) -> Result<DestinationHealthPage, AppError> {
+    require_role(Role::Viewer)?;
+    let window = match window.as_deref() {
+        None | Some("") => HealthWindow::default(),
+        Some(raw) => {
+            HealthWindow::parse(raw).ok_or_else(|| AppError::invalid("window", "Use 24h or 7d"))?
+        }
+    };
+    backend()?.destination_health(id, window).await
 }
 
 /// Send Test Alert (`intent=test`) or Save (`intent=save`) from the Configure form.

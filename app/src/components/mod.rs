@@ -1,3 +1,4 @@
+pub mod chart;
 pub mod failure;
 pub mod form;
 pub mod history_kept;

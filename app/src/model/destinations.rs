@@ -169,6 +169,9 @@ pub struct DestinationView {
     #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub disabled_at: Option<i64>,
     pub last_result: Option<LastResult>,
+    /// The Destinations list's health badge, from stored columns.
+    #[serde(default)]
+    pub health: super::HealthBadge,
     /// When the previous signing secret stops being used, during a rotation.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
     pub previous_secret_expires_at: Option<i64>,

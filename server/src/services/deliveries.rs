@@ -17,7 +17,7 @@ fn not_found() -> AppError {
     AppError::NotFound("No such delivery".into())
 }
 
-fn view(row: DeliveryRow) -> DeliveryView {
+pub(super) fn view(row: DeliveryRow) -> DeliveryView {
     DeliveryView {
         id: row.id,
         alert_id: row.public_id,

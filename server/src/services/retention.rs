@@ -1,6 +1,7 @@
 //! Retention (`--retention`, `ALERTWIRE_RETENTION`): finished deliveries
 //! with their attempts, alerts left without a delivery, events left without
-//! an alert, expired dedup keys, and audit entries older than the window are
+//! an alert, expired dedup keys, audit entries, destination health
+//! aggregates and test sends older than the window are
 //! removed by a background task, a small batch per short transaction with a
 //! pause between batches, so the delivery engine never waits long for the
 //! database. Pending deliveries and their alerts are never removed.
@@ -8,7 +9,7 @@
 use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::store::retention::{self as rows, Cursor, Removed};
-use crate::store::{audit, StoreError};
+use crate::store::{audit, health, StoreError};
 use app::error::AppError;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -33,6 +34,8 @@ pub struct Pruned {
     events: AtomicU64,
     dedup_keys: AtomicU64,
     audit_log: AtomicU64,
+    destination_stats: AtomicU64,
+    test_attempts: AtomicU64,
 }
 
 impl Pruned {
@@ -59,6 +62,8 @@ impl Pruned {
             ("events", &self.events),
             ("dedup_keys", &self.dedup_keys),
             ("audit_log", &self.audit_log),
+            ("destination_stats", &self.destination_stats),
+            ("test_attempts", &self.test_attempts),
         ] {
             let _ = writeln!(
                 out,
@@ -168,7 +173,32 @@ impl Services {
                 break;
             }
         }
+        self.prune_health(stop, cutoff).await?;
         Ok(total)
+    }
+
+    /// Destination health: hourly aggregates wholly before the cutoff, and test sends.
+    async fn prune_health(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+        cutoff: i64,
+    ) -> Result<(), StoreError> {
+        let db = self.db();
+        loop {
+            let n = health::prune_stats(db, cutoff, ROW_BATCH).await?;
+            self.pruned().destination_stats.fetch_add(n, Relaxed);
+            if (n as i64) < ROW_BATCH || !pause(stop, PAUSE).await {
+                break;
+            }
+        }
+        loop {
+            let n = health::prune_tests(db, cutoff, ROW_BATCH).await?;
+            self.pruned().test_attempts.fetch_add(n, Relaxed);
+            if (n as i64) < ROW_BATCH || !pause(stop, PAUSE).await {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Starts the retention task: a run every `interval(retention)` until

@@ -6,6 +6,7 @@
 //! indexes. `DeliveryStatus` is the vocabulary everywhere else; a test keeps
 //! it equal to the schema's CHECK constraint.
 
+use super::health::{self, upsert_stats};
 use super::{affected, id_list, on_db, Db, StoreResult};
 use crate::clock::now_ms;
 use crate::domain::delivery_filter::{prefix_upper_bound, Search, ValidFilter};
@@ -193,14 +194,19 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                 .push_bind(owner);
             updated += update.build().execute(&mut *tx).await?.rows_affected();
         }
-        // One "last result" per destination per batch: the latest attempt's.
+        // Health: the hourly aggregates, then per destination its "last result"
+        // (the latest attempt's) with the failure count and last error.
+        upsert_stats!(tx, &health::batch_counts(records))?;
         let mut latest = std::collections::BTreeMap::new();
         for r in records {
             latest.insert(r.destination_id, r);
         }
-        for (destination, r) in latest {
-            sqlx::query("UPDATE destinations SET last_result_ok = $1, last_result_summary = $2, last_result_at = $3 WHERE id = $4")
+        for (destination, change) in health::health_changes(records) {
+            let Some(r) = latest.get(&destination) else { continue };
+            let (error, error_at) = change.last_error.map_or((None, None), |(m, at)| (Some(m), Some(at)));
+            sqlx::query(health::DESTINATION_UPDATE_SQL)
                 .bind(r.status == DeliveryStatus::Delivered).bind(&r.summary).bind(r.started_at + r.duration_ms).bind(destination)
+                .bind(change.reset).bind(change.failures).bind(error).bind(error_at).bind(change.last_attempt_at)
                 .execute(&mut *tx).await?;
         }
         // `failing_since`, for the auto-disable rule: one statement for the batch.

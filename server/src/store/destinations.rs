@@ -1,7 +1,7 @@
 //! Destination rows. Secret columns hold sealed values (see `crypto`).
 
 use super::audit::{write_entry, Entry};
-use super::{affected, on_db, Db, StoreResult};
+use super::{on_db, Db, StoreResult};
 use crate::clock::now_ms;
 use app::model::AuthKind;
 
@@ -30,6 +30,12 @@ pub struct DestinationRow {
     /// `manual` or `auto` while disabled (`DisabledReason`).
     pub disabled_reason: Option<String>,
     pub disabled_at: Option<i64>,
+    /// Failed attempts since the last successful one (alert deliveries only).
+    pub consecutive_failures: i64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    /// The latest alert-delivery attempt's start.
+    pub last_attempt_at: Option<i64>,
 }
 
 /// The columns a create or an edit writes.
@@ -45,7 +51,8 @@ pub struct DestinationFields {
 
 const COLUMNS: &str = "id, name, kind, url, auth_type, auth_header, auth_secret, headers, signing_secret, \
     previous_secret, previous_secret_expires_at, enabled, last_result_ok, last_result_summary, last_result_at, \
-    created_at, updated_at, failing_since, disabled_reason, disabled_at";
+    created_at, updated_at, failing_since, disabled_reason, disabled_at, consecutive_failures, last_error, \
+    last_error_at, last_attempt_at";
 
 pub async fn list(db: &Db) -> StoreResult<Vec<DestinationRow>> {
     let sql = format!(
@@ -196,11 +203,4 @@ pub async fn rotate_secret(
         "UPDATE destinations SET signing_secret = $1, previous_secret = $2, previous_secret_expires_at = $3, \
          updated_at = $4 WHERE id = $5 AND deleted_at IS NULL RETURNING name",
         id, audit, new_secret, previous, expires_at, now_ms())
-}
-
-pub async fn record_result(db: &Db, id: i64, ok: bool, summary: &str, at: i64) -> StoreResult<()> {
-    affected!(db, pool => sqlx::query(
-        "UPDATE destinations SET last_result_ok = $1, last_result_summary = $2, last_result_at = $3 WHERE id = $4")
-        .bind(ok).bind(summary).bind(at).bind(id).execute(pool).await)?;
-    Ok(())
 }

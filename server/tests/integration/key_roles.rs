@@ -38,6 +38,7 @@ fn routes(destination: i64, rule: i64, delivery: i64) -> Vec<Call> {
         call(Method::POST, "/api/v1/events", Some(event), KeyRole::Ingest),
         call(Method::GET, "/api/v1/destinations", None, KeyRole::Viewer),
         call(Method::GET, d.clone(), None, KeyRole::Viewer),
+        call(Method::GET, format!("{d}/health"), None, KeyRole::Viewer),
         call(Method::GET, "/api/v1/rules", None, KeyRole::Viewer),
         call(Method::GET, r.clone(), None, KeyRole::Viewer),
         call(Method::GET, "/api/v1/deliveries", None, KeyRole::Viewer),

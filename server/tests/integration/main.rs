@@ -14,6 +14,7 @@ mod auto_disable;
 mod cli;
 mod credentials;
 mod delivery_filters;
+mod destination_health;
 mod destinations;
 mod destinations_api;
 mod events_api;

@@ -25,6 +25,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/destinations/{id}"),
     ("post", "/destinations/{id}/rotate-secret"),
     ("post", "/destinations/{id}/test"),
+    ("get", "/destinations/{id}/health"),
     ("post", "/events"),
     ("get", "/rules"),
     ("post", "/rules"),

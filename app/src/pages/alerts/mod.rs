@@ -139,7 +139,7 @@ fn status_badge(status: DeliveryStatus) -> impl IntoView + use<> {
 }
 
 /// Where a delivery stands, as a coloured badge (retrying apart from pending).
-fn state_badge(state: DeliveryState) -> impl IntoView + use<> {
+pub(crate) fn state_badge(state: DeliveryState) -> impl IntoView + use<> {
     let class = match state {
         DeliveryState::Pending => "badge pending",
         DeliveryState::Retrying => "badge retrying",

@@ -30,6 +30,14 @@ pub fn ConfigureForm(
             Some(Ok(DestinationOutcome::Updated(_)))
         )
     });
+    // The destination's page lists its test sends: tell it one was sent.
+    if let Some(sent) = use_context::<super::health::TestsSent>() {
+        Effect::new(move |_| {
+            if let Some(Ok(DestinationOutcome::Tested(_))) = action.value().get() {
+                sent.0.update(|n| *n += 1);
+            }
+        });
+    }
     let pending_intent = move || {
         action
             .pending()

@@ -1,7 +1,9 @@
-//! A destination's page: its settings, Send Test Alert, enable or disable,
-//! its signing secret (reveal, rotate), and delete.
+//! A destination's page: its health, recent deliveries and test sends, its
+//! settings, Send Test Alert, enable or disable, its signing secret (reveal,
+//! rotate), and delete.
 
 use super::configure::ConfigureForm;
+use super::health::{DestinationHealthPanel, TestsSent};
 use super::live::LiveLastResult;
 use super::secret::SecretPanel;
 use crate::api::destinations::{
@@ -56,6 +58,7 @@ pub fn DestinationDetail() -> impl IntoView {
             }
         },
     );
+    provide_context(TestsSent(RwSignal::new(0)));
     let user = use_user();
     // The page's own data stays as loaded (it fills the settings form); the parts that follow `live` reload.
     let live = use_live_with(
@@ -120,6 +123,7 @@ fn Loaded(
         {move || enabled_notice().map(|n| view! { <p class="form-success" role="status">{n}</p> })}
         {flash.signing_secret.clone().map(|s| view! { <SecretPanel secret=s/> })}
         {move || rotated().map(|s| view! { <SecretPanel secret=s title="New signing secret"/> })}
+        <DestinationHealthPanel id=d.id/>
         {if can_edit {
             Either::Left(view! {
                 <section class="panel">

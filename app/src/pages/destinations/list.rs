@@ -59,7 +59,7 @@ fn DestinationTable(list: DestinationList) -> impl IntoView {
         <div class="panel table-wrap">
             <table class="table">
                 <thead>
-                    <tr><th>"Name"</th><th>"Type"</th><th>"Host"</th><th>"Status"</th><th>"Last result"</th></tr>
+                    <tr><th>"Name"</th><th>"Type"</th><th>"Host"</th><th>"Status"</th><th>"Health"</th><th>"Last result"</th></tr>
                 </thead>
                 <tbody>
                     {list.into_iter().map(|d| { let result = last_result(&d); view! {
@@ -68,6 +68,7 @@ fn DestinationTable(list: DestinationList) -> impl IntoView {
                             <td data-label="Type">"Webhook"</td>
                             <td data-label="Host"><code>{d.host.clone()}</code></td>
                             <td data-label="Status">{if d.enabled { "Enabled" } else { "Disabled" }}</td>
+                            <td data-label="Health"><span class=d.health.class()>{d.health.label()}</span></td>
                             <td data-label="Last result">{result}</td>
                         </tr>
                     }}).collect_view()}

@@ -2,6 +2,7 @@
 
 mod configure;
 mod detail;
+mod health;
 mod list;
 mod live;
 mod report;

@@ -9,7 +9,10 @@ use super::scope::{Edit, Read};
 use super::times::answer;
 use crate::services::destinations::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 use crate::services::Services;
-use app::model::{AuthKind, DestinationForm, DestinationView, HeaderRow, TestReport};
+use app::model::{
+    AuthKind, DestinationForm, DestinationHealth, DestinationView, HeaderRow, HealthWindow,
+    TestReport,
+};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -28,6 +31,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(show, update, remove))
         .routes(routes!(test))
         .routes(routes!(rotate))
+        .routes(routes!(health))
 }
 
 /// `POST .../test` answers the report under `test`.
@@ -269,4 +273,30 @@ async fn rotate(
     answer(
         &json!({ "destination": out(rotated.destination), "signing_secret": rotated.signing_secret }),
     )
+}
+
+/// `?window=24h|7d` (default 24h); anything else is a 400 naming `window`.
+#[derive(Debug, Default, Deserialize)]
+struct HealthQuery {
+    window: Option<String>,
+}
+
+#[utoipa::path(get,
+    operation_id = "destination_health", path = "/destinations/{id}/health", tag = "destinations", params(("id" = i64, Path, description = "The id"), ("window" = Option<String>, Query, description = "24h (the default) or 7d")), responses((status = 200, description = "Alert-delivery attempts in the window, from the hourly aggregates (test sends are not counted)", body = DestinationHealth), Refusals, (status = 404, description = "No such thing", body = ErrorBody)), security(("api_key" = ["viewer", "editor", "admin"])))]
+async fn health(
+    State(s): State<Services>,
+    _: Read,
+    Id(id): Id,
+    Query(q): Query<HealthQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let window = match q.window.as_deref() {
+        None => HealthWindow::default(),
+        Some(raw) => HealthWindow::parse(raw).ok_or_else(|| {
+            ApiError(app::error::AppError::invalid(
+                "window",
+                "Use 24h or 7d".to_owned(),
+            ))
+        })?,
+    };
+    answer(&s.destination_health(id, window).await?)
 }

@@ -106,6 +106,9 @@ pub struct DestinationDoc {
     #[schema(format = DateTime)]
     pub disabled_at: Option<String>,
     pub last_result: Option<LastResult>,
+    /// The Destinations list's badge: `healthy`, `failing`, `disabled`, or
+    /// `no_traffic` (no delivery attempt in 7 days).
+    pub health: app::model::HealthBadge,
     #[schema(format = DateTime)]
     pub previous_secret_expires_at: Option<String>,
     #[schema(format = DateTime)]

@@ -197,6 +197,14 @@ impl Backend for PageBackend {
         })
     }
 
+    async fn destination_health(
+        &self,
+        id: i64,
+        window: app::model::HealthWindow,
+    ) -> Result<app::model::DestinationHealthPage, AppError> {
+        self.services.destination_health_page(id, window).await
+    }
+
     async fn submit_destination(
         &self,
         request: DestinationSubmission<'_>,

@@ -1,8 +1,11 @@
 //! Webhook destinations: create, edit, enable, delete. Send Test Alert and
 //! the signing secret have files of their own.
 
+mod health;
 mod signing_secret;
 mod test_alert;
+
+pub use health::percentile;
 
 pub use signing_secret::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
 
@@ -63,6 +66,7 @@ pub(super) fn view(row: &DestinationRow) -> DestinationView {
             .and_then(DisabledReason::parse)
             .filter(|_| !row.enabled),
         disabled_at: row.disabled_at.filter(|_| !row.enabled),
+        health: health::badge(row, now),
         last_result: match (
             row.last_result_ok,
             &row.last_result_summary,

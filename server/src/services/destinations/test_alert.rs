@@ -10,7 +10,7 @@ use crate::delivery::troubleshooting::explain;
 use crate::domain::destination::{parse, KeptSecrets, ValidDestination};
 use crate::services::audit::{object, unsaved, Actor};
 use crate::services::internal;
-use crate::store::destinations as rows;
+use crate::store::health::{self, TestAttemptRow};
 use app::domain::{AuditAction, ObjectKind};
 use app::error::AppError;
 use app::model::{DestinationForm, TestReport};
@@ -44,14 +44,31 @@ impl Services {
             }
         };
         self.record_audit(actor, AuditAction::Test, tested).await?;
+        let started_at = now_ms();
         let report = self.send_test(&valid, &secrets).await?;
         if let Some(id) = existing {
-            let summary = report
-                .status
-                .clone()
-                .or_else(|| report.failure.as_ref().map(|f| f.title.clone()))
-                .unwrap_or_default();
-            rows::record_result(self.db(), id, report.ok, &summary, now_ms())
+            // An attempt of kind test: in the destination's history, never in its deliveries.
+            let row = TestAttemptRow {
+                id: 0,
+                destination_id: id,
+                started_at,
+                duration_ms: i64::try_from(report.response_ms).unwrap_or(i64::MAX),
+                actor_name: Some(actor.name.clone()),
+                ok: report.ok,
+                response_status: report
+                    .status
+                    .as_deref()
+                    .and_then(|line| line.split(' ').next())
+                    .and_then(|code| code.parse().ok()),
+                error_kind: report.failure.as_ref().map(|f| f.kind.clone()),
+                error_message: report.failure.as_ref().map(|f| f.detail.clone()),
+                summary: report
+                    .status
+                    .clone()
+                    .or_else(|| report.failure.as_ref().map(|f| f.title.clone()))
+                    .unwrap_or_default(),
+            };
+            health::record_test(self.db(), &row)
                 .await
                 .map_err(internal)?;
         }
