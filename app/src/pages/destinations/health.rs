@@ -162,7 +162,7 @@ fn TestSends(tests: Vec<TestSendView>, now: i64) -> impl IntoView {
     view! {
         <section class="panel" id="test-sends">
             <h3>"Test sends"</h3>
-            <p class="hint">"Send Test Alert of this saved destination: kept here, apart from its deliveries."</p>
+            <p class="hint">"Test alerts sent from this saved destination's settings: kept here, apart from its deliveries."</p>
             {if tests.is_empty() {
                 Either::Left(view! { <p class="muted">"No test sent yet."</p> })
             } else {
