@@ -26,6 +26,8 @@ mod loopback_names;
 mod metrics_token;
 mod openapi;
 mod outbound_proxy;
+mod page_renders;
+mod page_weight;
 mod pipeline;
 mod processes;
 mod receivers;
