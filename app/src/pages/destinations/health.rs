@@ -80,7 +80,7 @@ fn Loaded(id: i64, page: DestinationHealthPage) -> impl IntoView {
     };
     view! {
         <section class="panel health" id="health">
-            <header class="detail-header">
+            <header class="health-header">
                 <h3>"Health " <span class=state.0 id="health-state">{state.1}</span></h3>
                 <nav class="window-toggle" aria-label="Window">{tab(HealthWindow::Day)}{tab(HealthWindow::Week)}</nav>
             </header>
