@@ -236,6 +236,8 @@ async fn mixed_outcomes_make_the_figures(p: &Pipeline) {
     ] {
         assert!(html.contains(text), "{text} not on the page");
     }
+    // The page's header keeps its one state badge (auto-disable.spec.ts reads it).
+    assert_eq!(html.matches("class=\"detail-header").count(), 1);
     let list = p
         .env
         .app
