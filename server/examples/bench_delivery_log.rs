@@ -50,7 +50,7 @@ fn ms(d: Duration) -> f64 {
 /// into each insert), so seeding takes seconds, not hours.
 fn seed_sql(postgres: bool, n: i64, first_destination: i64, now: i64) -> Vec<String> {
     let numbers = if postgres {
-        format!("SELECT x FROM generate_series(1, {n}) AS x")
+        format!("SELECT x FROM generate_series(CAST(1 AS BIGINT), {n}) AS x")
     } else {
         format!("WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {n}) SELECT x FROM s")
     };
