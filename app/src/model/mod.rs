@@ -62,3 +62,6 @@ pub use alerts::*;
 
 mod audit;
 pub use audit::*;
+
+mod jobs;
+pub use jobs::*;

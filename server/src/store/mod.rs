@@ -11,6 +11,7 @@ pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
 pub mod files;
+pub mod jobs;
 pub mod live;
 pub mod notifications;
 pub mod retention;
