@@ -41,6 +41,35 @@ pub struct JobCounters {
     pub redelivered: AtomicU64,
 }
 
+impl JobCounters {
+    /// `alertwire_jobs{state}` (every state, from the database) and this
+    /// process's `alertwire_job_redelivered_total`.
+    pub fn render(&self, by_state: &[(String, i64)]) -> String {
+        use std::fmt::Write;
+        let mut out = String::with_capacity(512);
+        let _ = writeln!(out, "# HELP alertwire_jobs Bulk jobs by state.");
+        let _ = writeln!(out, "# TYPE alertwire_jobs gauge");
+        for state in JobState::ALL {
+            let n = by_state
+                .iter()
+                .find(|(s, _)| s == state.as_str())
+                .map_or(0, |(_, n)| *n);
+            let _ = writeln!(out, "alertwire_jobs{{state=\"{}\"}} {n}", state.as_str());
+        }
+        let _ = writeln!(
+            out,
+            "# HELP alertwire_job_redelivered_total Deliveries bulk jobs queued again (this process)."
+        );
+        let _ = writeln!(out, "# TYPE alertwire_job_redelivered_total counter");
+        let _ = writeln!(
+            out,
+            "alertwire_job_redelivered_total {}",
+            self.redelivered.load(Relaxed)
+        );
+        out
+    }
+}
+
 fn not_found() -> AppError {
     AppError::NotFound("No such job".into())
 }
@@ -384,6 +413,22 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_name_every_state() {
+        let c = JobCounters::default();
+        c.redelivered.fetch_add(12, Relaxed);
+        let text = c.render(&[("done".into(), 3)]);
+        assert!(text.contains("alertwire_jobs{state=\"done\"} 3"), "{text}");
+        assert!(
+            text.contains("alertwire_jobs{state=\"running\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("alertwire_job_redelivered_total 12"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn thousands_are_grouped() {
