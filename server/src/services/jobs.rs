@@ -291,10 +291,9 @@ impl Services {
         tokio::spawn(async move {
             let mut stop = stop;
             while !*stop.borrow() {
-                match services.run_one_job(&owner, &mut stop).await {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(_) => {} // Logged by `internal`; tried again after the pause.
+                // An error is logged by `internal`, and the job tried again after the pause.
+                if let Ok(true) = services.run_one_job(&owner, &mut stop).await {
+                    continue;
                 }
                 tokio::select! {
                     () = services.inner.job_wake.notified() => {},

@@ -179,6 +179,13 @@ pub async fn claim(
     } else {
         ("TRUE", "")
     };
+    // A read first: an idle runner looks every second, and should not write to do so.
+    let any: Option<(i64,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id FROM jobs WHERE state IN ('queued', 'running') LIMIT 1")
+        .fetch_optional(pool).await)?;
+    if any.is_none() {
+        return Ok(None);
+    }
     let sql = format!(
         "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
          started_at = COALESCE(started_at, $3) \
