@@ -79,7 +79,7 @@ test('redeliver the failed deliveries of a filter: count, confirm, follow the jo
   // The job's page follows it without a reload until it is done.
   await expect(page).toHaveURL(/\/alerts\/jobs\/\d+$/);
   await expect(page.locator('progress')).toBeVisible();
-  await expect(page.getByText('admin@example.com')).toBeVisible();
+  await expect(page.locator('dd', { hasText: 'admin@example.com' })).toBeVisible();
   await expect(page.getByTestId('job-state')).toHaveText('Done', { timeout: 15_000 });
   await expect(page.getByTestId('job-progress')).toHaveText(`${COUNT} of ${COUNT} queued again`);
   await expect(page.locator('progress')).toHaveAttribute('value', `${COUNT}`);
@@ -107,7 +107,7 @@ test.describe('with JavaScript disabled', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('link', { name: 'Redeliver failed' }).click();
     await expect(page.getByRole('alert')).toContainText('Choose a time range');
-    await page.getByLabel('Time').selectOption('24h');
+    await page.getByLabel('Time', { exact: true }).selectOption('24h');
     await page.getByRole('button', { name: 'Count' }).click();
     await expect(page).toHaveURL(new RegExp(`destination_id=${destination}.*range=24h|range=24h.*destination_id=${destination}`));
     await expect(page.getByTestId('redeliver-count')).toContainText(`${COUNT} failed deliveries match: to Bulk plain 401`);
