@@ -14,6 +14,7 @@ use crate::domain::delivery_filter::{parse, parse_for_job, ValidFilter};
 use crate::store::jobs::{self as rows, Batch, JobRow, NewJob, NotCreated};
 use app::domain::{ActorKind, AuditAction, ObjectKind};
 use app::error::AppError;
+use app::format::thousands;
 use app::model::{DeliveryFilter, JobState, JobView, RedeliveryPreview, MAX_JOB_DELIVERIES};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -93,23 +94,6 @@ fn view(row: JobRow) -> JobView {
 /// `Redeliver failed: 3,204 deliveries`: how a job is named in the audit log.
 fn job_name(total: i64) -> String {
     format!("Redeliver failed: {} deliveries", thousands(total))
-}
-
-/// `100,000`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
 }
 
 fn who(actor: &Actor) -> String {
@@ -427,14 +411,5 @@ mod tests {
             text.contains("alertwire_job_redelivered_total 12"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(100_000), "100,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -336,7 +336,7 @@ async fn a_job_over_the_cap_is_refused_with_the_count(app: &TestApp) {
         0
     );
     // Narrowed to the cap, it runs.
-    sql(app, &[format!("UPDATE deliveries SET status = 'delivered' WHERE id = (SELECT MIN(id) FROM deliveries)")]).await;
+    sql(app, &["UPDATE deliveries SET status = 'delivered' WHERE id = (SELECT MIN(id) FROM deliveries)".to_owned()]).await;
     let (status, answer) = start(app, &admin, json!({"since": hours_ago(1)})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(answer["job"]["total"], 100_000);

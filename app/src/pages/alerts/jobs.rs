@@ -7,25 +7,12 @@
 
 use super::load_error;
 use crate::api::jobs::{load_job, load_redelivery_preview, CancelJob, StartRedelivery};
-use crate::format::utc_second;
+use crate::format::{thousands, utc_second};
 use crate::model::{DeliveryFilter, JobState, JobView, RedeliveryPreview};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-/// `100,000`.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// The Deliveries tab with this filter (where to narrow it).
 fn deliveries_href(filter: &DeliveryFilter) -> String {
