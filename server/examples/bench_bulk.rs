@@ -298,7 +298,7 @@ async fn main() -> Result<(), Error> {
     seed(&database_url, bulk, postgres).await?;
     println!(
         "Alertwire bulk recovery benchmark on {}: {FAILED} failed deliveries on one destination, \
-         new alerts to {OTHERS} others (one every {}ms), default --bulk-batch 500 --bulk-pause 200ms",
+         new alerts to {OTHERS} others (one every {}ms), default --bulk-batch 200 --bulk-pause 200ms",
         if postgres { "PostgreSQL" } else { "SQLite" },
         EVERY.as_millis()
     );

@@ -198,7 +198,7 @@ async fn main() -> Result<(), Error> {
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
         retention: "30d".into(),
-        bulk_batch: "500".into(),
+        bulk_batch: "200".into(),
         bulk_pause: "200ms".into(),
         auto_disable_after: "5d".into(),
     };

@@ -120,7 +120,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "ALERTWIRE_BULK_BATCH",
-        default_value = "500",
+        default_value = "200",
         global = true
     )]
     pub bulk_batch: String,

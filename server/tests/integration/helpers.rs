@@ -158,7 +158,7 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         metrics_token: None,
         auto_disable_after: "5d".into(),
         retention: "30d".into(),
-        bulk_batch: "500".into(),
+        bulk_batch: "200".into(),
         bulk_pause: "200ms".into(),
     }
 }
