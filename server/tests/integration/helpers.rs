@@ -208,7 +208,7 @@ impl TestApp {
             .cookie_store(true)
             .redirect(Policy::none())
             // A request that never completes fails its test instead of stalling the suite
-            // (an SSR render that stalled once in a full run; see leptos-rs/leptos#4647).
+            // (renders stalled while another test built its router: see page_renders.rs).
             .timeout(Duration::from_secs(120))
             .build()
             .expect("client")

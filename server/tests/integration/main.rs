@@ -26,6 +26,7 @@ mod loopback_names;
 mod metrics_token;
 mod openapi;
 mod outbound_proxy;
+mod page_renders;
 mod pipeline;
 mod processes;
 mod receivers;

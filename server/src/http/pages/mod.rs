@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use backend::PageBackend;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::sync::Arc;
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::sync::{Arc, OnceLock};
 
 /// Server-function error bodies are small; this bounds the re-read below.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -28,7 +28,7 @@ pub fn router(services: Services, options: LeptosOptions) -> Router {
         provide_page_nonce();
         provide_context(backend.clone());
     };
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     // `leptos_routes_with_context` also mounts every server function, with the same context.
     Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
@@ -41,6 +41,19 @@ pub fn router(services: Services, options: LeptosOptions) -> Router {
         ))
         .with_state(options)
         .layer(from_fn(server_fn_status))
+}
+
+/// The page routes, worked out once per process.
+///
+/// Generating them runs the app with resource loading switched off by a
+/// process-wide flag (leptos_server's `SuppressResourceLoad`): a page render
+/// whose resource is first polled meanwhile, in another router of the same
+/// process, never finishes (leptos-rs/leptos#4773). Routes depend only on
+/// `app::App`, so later routers reuse the first list and never raise the flag
+/// while pages are being served.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// Gives server-function errors their real HTTP status (server_fn answers 500
