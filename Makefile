@@ -5,7 +5,7 @@ export LEPTOS_OUTPUT_NAME := alertwire
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export LEPTOS_SITE_ROOT := $(TARGET_DIR)/site
 
-.PHONY: run build test test-rust test-e2e lint bootstrap bench
+.PHONY: run build test test-rust test-e2e lint bootstrap bench bench-page
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -35,6 +35,11 @@ test-e2e: build
 bench:
 	cargo build --locked --release -p server --bin server --example bench_deliveries
 	$(TARGET_DIR)/release/examples/bench_deliveries $(ARGS)
+
+# Bytes on the wire for a first and a second visit of a page (BENCHMARKS.md).
+bench-page: build
+	cargo build --locked --release -p server --example bench_page_weight
+	$(TARGET_DIR)/release/examples/bench_page_weight
 
 lint:
 	cargo fmt --all -- --check

@@ -1,20 +1,42 @@
 #!/usr/bin/env bash
 # Builds the release server and the hydrated site (WASM + JS + CSS) with plain
 # cargo and wasm-bindgen: no cargo-leptos needed.
+#
+# The site's files are named by their content (alertwire.<hash>.wasm), so the
+# server lets browsers cache them for good; <site>/hash.txt tells the pages
+# the names. Each gets a brotli and a gzip copy, sent as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 site="${LEPTOS_SITE_ROOT:-$target_dir/site}"
+pkg="$site/pkg"
 export LEPTOS_OUTPUT_NAME=alertwire
 
-cargo build --release --locked -p server
+cargo build --release --locked -p server --bins
 cargo build --profile wasm-release --locked -p frontend --target wasm32-unknown-unknown
-mkdir -p "$site/pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name alertwire \
+
+staging="$(mktemp -d)"
+trap 'rm -rf "$staging"' EXIT
+# The name section only serves debuggers: most of the module's bytes.
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-dir "$staging" --out-name alertwire \
   "$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-# With LEPTOS_OUTPUT_NAME set at compile time the page loads <name>.wasm, as
-# cargo-leptos names it; wasm-bindgen writes <name>_bg.wasm.
-mv -f "$site/pkg/alertwire_bg.wasm" "$site/pkg/alertwire.wasm"
-cp style/main.css "$site/pkg/alertwire.css"
+
+hash_of() { sha256sum "$1" | cut -c1-16; }
+js=$(hash_of "$staging/alertwire.js")
+wasm=$(hash_of "$staging/alertwire_bg.wasm")
+css=$(hash_of style/main.css)
+
+rm -rf "$pkg"
+mkdir -p "$pkg"
+mv "$staging/alertwire.js" "$pkg/alertwire.$js.js"
+mv "$staging/alertwire_bg.wasm" "$pkg/alertwire.$wasm.wasm"
+if [ -d "$staging/snippets" ]; then mv "$staging/snippets" "$pkg/"; fi
+cp style/main.css "$pkg/alertwire.$css.css"
+# Unhashed, for the bare error page served when the database is down.
+cp style/main.css "$pkg/alertwire.css"
 if [ -d public ]; then cp -R public/. "$site/"; fi
+printf 'js: %s\nwasm: %s\ncss: %s\n' "$js" "$wasm" "$css" >"$site/hash.txt"
+
+"$target_dir/release/precompress" "$pkg"

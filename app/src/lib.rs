@@ -2,6 +2,7 @@
 //! and the browser share. Server-only code sits behind the `ssr` feature.
 
 pub mod api;
+mod assets;
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod components;

@@ -7,7 +7,7 @@ use crate::delivery::HttpSender;
 use crate::http::metrics::MetricsState;
 use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::sessions::AnyStore;
-use crate::http::{api, csrf, guard, health, live, metrics, pages};
+use crate::http::{api, assets, csrf, guard, health, live, metrics, pages};
 use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
 use crate::store::{self, Db, DbTarget, StoreError};
@@ -17,9 +17,10 @@ use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::services::ServeDir;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
@@ -226,12 +227,21 @@ fn build_router(
     addr: SocketAddr,
 ) -> Router {
     let root = site_root();
+    let hash_file = assets::hash_file(Path::new(&root));
     let options = LeptosOptions::builder()
         .output_name("alertwire")
         .site_root(root.clone())
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .env(Env::PROD)
+        // Pages name the content-hashed files of a release build (`scripts/build.sh`).
+        .hash_files(hash_file.is_some())
+        .hash_file(
+            hash_file
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+                .into(),
+        )
         .build();
     let pages = pages::router(services.clone(), options)
         .route(
@@ -250,9 +260,13 @@ fn build_router(
             get(health::healthz).with_state(services.clone()),
         )
         .route("/metrics", get(metrics::metrics).with_state(metrics))
-        .nest_service("/pkg", ServeDir::new(format!("{root}/pkg")))
         .nest("/api/v1", api::router(services))
         .merge(pages)
+        // Pages and answers are compressed as they go (SSE streams are not:
+        // the default predicate leaves `text/event-stream` alone); `/pkg`
+        // files were compressed at build time.
+        .layer(CompressionLayer::new())
+        .nest("/pkg", assets::router(Path::new(&root)))
         .layer(from_fn_with_state(
             SecurityHeaders::for_public_url(public_url),
             security_headers::add_security_headers,

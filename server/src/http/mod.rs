@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, middleware, and the mapping of errors to responses.
 
 pub mod api;
+pub mod assets;
 pub mod csrf;
 pub mod guard;
 pub mod health;

@@ -27,6 +27,7 @@ mod metrics_token;
 mod openapi;
 mod outbound_proxy;
 mod page_renders;
+mod page_weight;
 mod pipeline;
 mod processes;
 mod receivers;

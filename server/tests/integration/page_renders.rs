@@ -56,6 +56,9 @@ fn building_routers_while_pages_render_stalls_no_render() {
             }
         }
         builder.await.expect("router builder");
-        assert!(stalled.is_empty(), "renders that never finished: {stalled:?}");
+        assert!(
+            stalled.is_empty(),
+            "renders that never finished: {stalled:?}"
+        );
     });
 }
