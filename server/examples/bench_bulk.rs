@@ -40,8 +40,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Default)]
 struct Clock {
     posted: HashMap<String, Instant>,
-    /// Latency of each first attempt to the other destinations, in ms.
-    arrived: Vec<f64>,
+    /// Each first attempt to the other destinations: its alert and when it arrived (it
+    /// may arrive before the answer to its post is read, so latencies are worked out after).
+    arrived: Vec<(String, Instant)>,
     /// Bulk deliveries received.
     bulk: u64,
 }
@@ -152,7 +153,17 @@ async fn steady_load(
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let mut latencies = clock.lock().map_err(|_| "poisoned")?.arrived.clone();
+    let mut latencies: Vec<f64> = {
+        let c = clock.lock().map_err(|_| "poisoned")?;
+        c.arrived
+            .iter()
+            .filter_map(|(id, at)| {
+                c.posted
+                    .get(id)
+                    .map(|p| at.duration_since(*p).as_secs_f64() * 1000.0)
+            })
+            .collect()
+    };
     if latencies.len() < expected {
         return Err(format!(
             "{tag}: only {} of {expected} first attempts arrived",
@@ -223,11 +234,8 @@ async fn main() -> Result<(), Error> {
             if let Ok(mut c) = clock.lock() {
                 if r.path == "/bulk" {
                     c.bulk += 1;
-                } else if let Some(posted) =
-                    alert_id(&r.body).and_then(|id| c.posted.get(&id).copied())
-                {
-                    c.arrived
-                        .push(now.duration_since(posted).as_secs_f64() * 1000.0);
+                } else if let Some(id) = alert_id(&r.body) {
+                    c.arrived.push((id, now));
                 }
             }
         })
