@@ -3,7 +3,8 @@
 # fresh SQLite database, with two local HTTPS receivers (one answering 200,
 # one 401) whose CA the server trusts. A second server, on its own database,
 # runs auto-disable.spec.ts with a threshold of seconds and one attempt per
-# delivery; the first keeps the defaults, so no other spec meets auto-disable.
+# delivery; the first keeps the defaults, so no other spec meets auto-disable,
+# except small bulk batches with a pause, so bulk.spec.ts sees a job's progress.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +46,8 @@ env -u DATABASE_URL LEPTOS_SITE_ROOT="$site" \
   ALERTWIRE_PUBLIC_URL="http://127.0.0.1:$port" \
   ALERTWIRE_EXTRA_CA_CERTS="$work/data/receiver/ca.pem" \
   ALERTWIRE_ALLOWED_TARGETS="127.0.0.0/8,::1/128" \
+  ALERTWIRE_BULK_BATCH=5 \
+  ALERTWIRE_BULK_PAUSE=400ms \
   "$bin" serve >"$work/server.log" 2>&1 &
 pids+=($!)
 env -u DATABASE_URL LEPTOS_SITE_ROOT="$site" \

@@ -10,7 +10,8 @@ use crate::model::{
     AlertView, ApiKeysPage, AuditFilter, AuditLogData, AutoDisabled, CurrentUser, DeliveryDetail,
     DeliveryFilter, DeliveryPage, DeliveryView, DestinationForm, DestinationList,
     DestinationOutcome, DestinationPageData, DestinationView, DestinationWithSecret, Enabled,
-    Intent, NewApiKey, NotificationSettings, RuleForm, RuleView, RulesPage, UserView,
+    Intent, JobView, NewApiKey, NotificationSettings, RedeliveryPreview, RuleForm, RuleView,
+    RulesPage, UserView,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -167,6 +168,16 @@ pub trait Backend: Send + Sync + 'static {
     async fn audit_log(&self, filter: AuditFilter) -> Result<AuditLogData, AppError>;
     /// How long history is kept, in milliseconds (`--retention`).
     fn history_kept_ms(&self) -> u64;
+
+    /// Bulk recovery (admins): what "Redeliver failed" would take with this
+    /// filter, starting it, following and cancelling the job.
+    async fn redelivery_preview(
+        &self,
+        filter: DeliveryFilter,
+    ) -> Result<RedeliveryPreview, AppError>;
+    async fn start_redelivery(&self, filter: DeliveryFilter) -> Result<JobView, AppError>;
+    async fn job(&self, id: i64) -> Result<JobView, AppError>;
+    async fn cancel_job(&self, id: i64) -> Result<JobView, AppError>;
 }
 
 /// One submission of the Configure form.

@@ -70,6 +70,22 @@ pub fn duration_words(ms: u64) -> String {
     }
 }
 
+/// `100,000`: a count grouped by thousands.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `2026-11-30T18:15:06.524Z` (RFC 3339, UTC, milliseconds): how the REST API
 /// writes every time.
 pub fn rfc3339_millis(unix_ms: i64) -> String {
@@ -108,6 +124,16 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-1500), "-1,500");
+    }
 
     #[test]
     fn formats_known_instants() {

@@ -55,7 +55,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/destinations/new/webhook") ssr=SsrMode::Async view=NewWebhook/>
                         <Route path=path!("/destinations/:id") ssr=SsrMode::Async view=DestinationDetail/>
                         <Route path=path!("/deliveries") ssr=SsrMode::Async view=DeliveriesTab/>
+                        <Route path=path!("/deliveries/redeliver") ssr=SsrMode::Async view=RedeliverFailedPage/>
                         <Route path=path!("/deliveries/:id") ssr=SsrMode::Async view=DeliveryDetailPage/>
+                        <Route path=path!("/jobs/:id") ssr=SsrMode::Async view=JobPage/>
                         // Last: `alert_…` ids (links.alert_url); the tabs above match first.
                         <Route path=path!("/:id") ssr=SsrMode::Async view=AlertPage/>
                     </ParentRoute>

@@ -59,6 +59,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         metrics_token: None,
         auto_disable_after: "5d".into(),
         retention: "30d".into(),
+        bulk_batch: "200".into(),
+        bulk_pause: "200ms".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());

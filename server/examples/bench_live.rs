@@ -198,6 +198,8 @@ async fn main() -> Result<(), Error> {
         max_in_flight_per_destination: "8".into(),
         metrics_token: None,
         retention: "30d".into(),
+        bulk_batch: "200".into(),
+        bulk_pause: "200ms".into(),
         auto_disable_after: "5d".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;

@@ -116,6 +116,24 @@ pub struct Settings {
     )]
     pub retention: String,
 
+    /// Deliveries a bulk redelivery job queues again per transaction (1 to 10000)
+    #[arg(
+        long,
+        env = "ALERTWIRE_BULK_BATCH",
+        default_value = "200",
+        global = true
+    )]
+    pub bulk_batch: String,
+    /// Pause between two batches of a bulk job, so first attempts and other
+    /// writers keep their turn (0 to 1m)
+    #[arg(
+        long,
+        env = "ALERTWIRE_BULK_PAUSE",
+        default_value = "200ms",
+        global = true
+    )]
+    pub bulk_pause: String,
+
     /// PEM file of extra trusted root certificates for webhook endpoints
     #[arg(long, env = "ALERTWIRE_EXTRA_CA_CERTS", global = true)]
     pub extra_ca_certs: Option<String>,

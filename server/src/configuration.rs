@@ -28,6 +28,10 @@ pub struct Config {
     pub auto_disable_after: Option<Duration>,
     /// History older than this is removed.
     pub retention: Duration,
+    /// Deliveries per transaction of a bulk job.
+    pub bulk_batch: i64,
+    /// Between two batches of a bulk job.
+    pub bulk_pause: Duration,
 }
 
 /// Leases are short so a crashed process's work is picked up within a minute.
@@ -111,6 +115,24 @@ impl Config {
                 .map_err(bad("--auto-disable-after", "ALERTWIRE_AUTO_DISABLE_AFTER"))?;
         let retention =
             parse_retention(&s.retention).map_err(bad("--retention", "ALERTWIRE_RETENTION"))?;
+        let bulk_batch = s
+            .bulk_batch
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| {
+                bad("--bulk-batch", "ALERTWIRE_BULK_BATCH")(
+                    "must be a whole number from 1 to 10000".into(),
+                )
+            })?;
+        let bulk_pause =
+            parse_duration(&s.bulk_pause).map_err(bad("--bulk-pause", "ALERTWIRE_BULK_PAUSE"))?;
+        if bulk_pause > Duration::from_secs(60) {
+            return Err(bad("--bulk-pause", "ALERTWIRE_BULK_PAUSE")(
+                "can be at most 1m".into(),
+            ));
+        }
         Ok(Config {
             database,
             listen,
@@ -125,6 +147,8 @@ impl Config {
             metrics_token,
             auto_disable_after: (!auto_disable_after.is_zero()).then_some(auto_disable_after),
             retention,
+            bulk_batch,
+            bulk_pause,
         })
     }
 

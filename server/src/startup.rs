@@ -90,6 +90,10 @@ pub fn services(config: &Config, db: Db, public_url: Url) -> Result<Services, St
             public_url,
             queue: Queue::new(RetryPolicy::new(config.retry_schedule.clone())),
             retention: config.retention,
+            jobs: crate::services::jobs::JobSettings {
+                batch: config.bulk_batch,
+                pause: config.bulk_pause,
+            },
         },
     ))
 }
@@ -166,6 +170,7 @@ impl Application {
             tokio::spawn(async move { services.run_auto_disable(after, stop).await })
         });
         let retention = self.services.start_retention(stopped.clone());
+        let jobs = self.services.start_jobs(stopped.clone());
         // Connection info gives the sign-in limit its client address.
         let service = self
             .router
@@ -195,6 +200,13 @@ impl Application {
             .is_err()
         {
             tracing::warn!("the retention task did not stop in time");
+        }
+        // Between two batches too; the job is given back for the next start.
+        if tokio::time::timeout(Duration::from_secs(5), jobs)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the job runner did not stop in time");
         }
         // Requests still open after the engine stopped (long polls, slow clients) do not hold the exit.
         match tokio::time::timeout(Duration::from_secs(1), serving).await {

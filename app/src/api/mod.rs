@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod deliveries;
 pub mod destinations;
+pub mod jobs;
 pub mod notifications;
 pub mod rules;
 pub mod users;

@@ -65,3 +65,6 @@ pub use audit::*;
 
 mod health;
 pub use health::*;
+
+mod jobs;
+pub use jobs::*;

@@ -92,6 +92,85 @@ pub fn parse(filter: &DeliveryFilter, now: i64) -> Result<ValidFilter, FormError
     })
 }
 
+/// The filters of a bulk redelivery: those of the list, with `status`
+/// `failed` (the default; nothing else can be redelivered in bulk) and a
+/// time range required. Also returns the filter as it is stored with the job:
+/// absolute times (RFC 3339 with milliseconds), no quick range, no cursor,
+/// so the same job asked for twice has the same text.
+pub fn parse_for_job(
+    filter: &DeliveryFilter,
+    now: i64,
+) -> Result<(ValidFilter, DeliveryFilter), FormErrors> {
+    let mut errors = match parse(filter, now) {
+        Ok(valid) => return job_filter(valid, filter),
+        Err(errors) => errors,
+    };
+    add_job_errors(filter, &mut errors);
+    Err(errors)
+}
+
+fn job_filter(
+    valid: ValidFilter,
+    filter: &DeliveryFilter,
+) -> Result<(ValidFilter, DeliveryFilter), FormErrors> {
+    let mut errors = FormErrors::default();
+    add_job_errors(filter, &mut errors);
+    if valid.since.is_none() && errors.message_for("since").is_none() {
+        errors.add(
+            "since",
+            "Choose a time range: a bulk redelivery needs since (From), e.g. the last 24 hours",
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let valid = ValidFilter {
+        status: Some(DeliveryState::Failed),
+        before: None,
+        ..valid
+    };
+    let time = |at: Option<i64>| at.map(app::format::rfc3339_millis);
+    let stored = DeliveryFilter {
+        status: Some("failed".into()),
+        destination_id: valid.destination_id.map(|id| id.to_string()),
+        rule_id: valid.rule_id.map(|id| id.to_string()),
+        event_type: valid.event_type.map(str::to_owned),
+        range: None,
+        since: time(valid.since),
+        until: time(valid.until),
+        q: filter
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned),
+        cursor: None,
+    };
+    Ok((valid, stored))
+}
+
+/// What a job refuses beyond the list's rules: another status, a cursor.
+fn add_job_errors(filter: &DeliveryFilter, errors: &mut FormErrors) {
+    let status = filter.status.as_deref().map(str::trim).unwrap_or("");
+    if !status.is_empty() && status != "failed" && errors.message_for("status").is_none() {
+        errors.add(
+            "status",
+            format!("Only failed deliveries are redelivered in bulk: status is failed or left out, not {status:?}"),
+        );
+    }
+    if filter
+        .cursor
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty())
+        && errors.message_for("cursor").is_none()
+    {
+        errors.add(
+            "cursor",
+            "A bulk redelivery takes every match: leave cursor out",
+        );
+    }
+}
+
 /// A quick range, or from/to; both together are refused rather than guessed at.
 fn time_range(
     filter: &DeliveryFilter,
@@ -297,6 +376,41 @@ mod tests {
         );
         assert_eq!(
             fields(&[("since", "2026-01-15T09:00"), ("until", "2026-01-15T09:00")]),
+            ["until"]
+        );
+    }
+
+    #[test]
+    fn job_filters_need_failed_and_a_time() {
+        let now = 1_800_000_000_000;
+        let (valid, stored) =
+            parse_for_job(&filter(&[("range", "1h"), ("destination_id", "3")]), now).unwrap();
+        assert_eq!(valid.status, Some(DeliveryState::Failed));
+        assert_eq!(valid.since, Some(now - HOUR_MS));
+        assert_eq!(stored.range, None);
+        assert_eq!(stored.status.as_deref(), Some("failed"));
+        assert_eq!(stored.since.as_deref(), Some("2027-01-15T07:00:00.000Z"));
+        // The stored filter reads back as the same job.
+        assert_eq!(parse_for_job(&stored, now + 5).unwrap().1, stored);
+        let job_fields = |pairs: &[(&str, &str)]| -> Vec<String> {
+            parse_for_job(&filter(pairs), now)
+                .unwrap_err()
+                .fields
+                .into_iter()
+                .map(|f| f.field)
+                .collect()
+        };
+        assert_eq!(job_fields(&[]), ["since"]);
+        assert_eq!(
+            job_fields(&[("status", "delivered"), ("range", "1h")]),
+            ["status"]
+        );
+        assert_eq!(
+            job_fields(&[("status", "lost"), ("since", "x")]),
+            ["status", "since"]
+        );
+        assert_eq!(
+            job_fields(&[("since", "2026-01-15T09:00"), ("until", "2026-01-15T08:00")]),
             ["until"]
         );
     }

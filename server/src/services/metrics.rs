@@ -24,6 +24,10 @@ impl Services {
             oldest_due_age,
         });
         text.push_str(&self.pruned().render());
+        let jobs = crate::store::jobs::counts(self.db())
+            .await
+            .map_err(internal)?;
+        text.push_str(&self.job_counters().render(&jobs));
         Ok(text)
     }
 }

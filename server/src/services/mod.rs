@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
+pub mod jobs;
 pub mod live;
 pub mod metrics;
 pub mod notifications;
@@ -42,6 +43,8 @@ pub struct Deps {
     pub queue: Arc<Queue>,
     /// How long history is kept (`--retention`).
     pub retention: std::time::Duration,
+    /// How bulk jobs pace themselves (`--bulk-batch`, `--bulk-pause`).
+    pub jobs: jobs::JobSettings,
 }
 
 /// Everything the request handlers and the CLI need, cheap to clone.
@@ -57,6 +60,9 @@ struct Inner {
     passwords: PasswordGate,
     pruned: retention::Pruned,
     live: LiveFeed,
+    /// Bulk jobs: redelivered rows, and the runner's wake-up when one is started.
+    jobs: jobs::JobCounters,
+    job_wake: tokio::sync::Notify,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
 }
@@ -69,6 +75,8 @@ impl Services {
                 passwords: PasswordGate::for_this_machine(),
                 pruned: retention::Pruned::default(),
                 live: LiveFeed::new(db.clone()),
+                jobs: jobs::JobCounters::default(),
+                job_wake: tokio::sync::Notify::new(),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),

@@ -322,14 +322,14 @@ const LIST_SQL: &str = "SELECT d.id, a.public_id, a.rule_name, a.alert_type, e.t
     JOIN destinations t ON t.id = d.destination_id";
 
 /// A value bound into a statement built from a filter.
-enum Param {
+pub(super) enum Param {
     Int(i64),
     Text(String),
 }
 
 /// The WHERE clause of a filter: only the conditions it has, so each query
 /// can use the index that fits it (an `$n IS NULL OR ...` text cannot).
-fn filter_sql(db: &Db, f: &ValidFilter) -> (String, Vec<Param>) {
+pub(super) fn filter_sql(db: &Db, f: &ValidFilter) -> (String, Vec<Param>) {
     let mut conds: Vec<String> = Vec::new();
     let mut params = Vec::new();
     let bind = |params: &mut Vec<Param>, p: Param| {

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod destinations;
 pub mod files;
 pub mod health;
+pub mod jobs;
 pub mod live;
 pub mod notifications;
 pub mod retention;

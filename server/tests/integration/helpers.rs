@@ -158,6 +158,8 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         metrics_token: None,
         auto_disable_after: "5d".into(),
         retention: "30d".into(),
+        bulk_batch: "200".into(),
+        bulk_pause: "200ms".into(),
     }
 }
 

@@ -87,6 +87,20 @@ fn routes(destination: i64, rule: i64, delivery: i64) -> Vec<Call> {
             None,
             KeyRole::Admin,
         ),
+        // Bulk recovery: a job on a filter with nothing failed in it, then reading and cancelling one.
+        call(
+            Method::POST,
+            "/api/v1/deliveries/redeliver",
+            Some(json!({"since": "2020-01-01T00:00:00Z", "until": "2020-01-02T00:00:00Z"})),
+            KeyRole::Admin,
+        ),
+        call(Method::GET, "/api/v1/jobs/999999", None, KeyRole::Admin),
+        call(
+            Method::POST,
+            "/api/v1/jobs/999999/cancel",
+            None,
+            KeyRole::Admin,
+        ),
         call(Method::GET, "/api/v1/users", None, KeyRole::Admin),
         call(Method::GET, "/api/v1/api-keys", None, KeyRole::Admin),
         call(Method::GET, "/api/v1/alerts", None, KeyRole::Viewer),

@@ -11,6 +11,7 @@ mod api_errors;
 mod api_keys;
 mod audit_log;
 mod auto_disable;
+mod bulk_redelivery;
 mod cli;
 mod credentials;
 mod delivery_filters;

@@ -357,3 +357,101 @@ fn two_processes_share_one_postgres_queue() {
         );
     });
 }
+
+/// A bulk redelivery survives a SIGKILL of its process: the next start
+/// resumes it from its cursor, and every delivery is queued again once.
+mod bulk_job {
+    use super::*;
+
+    crate::on_both_engines!(with crate::processes::Site::new;
+        a_bulk_job_resumes_after_sigkill,
+    );
+
+    async fn job(site: &Site, base: &str, id: i64) -> Value {
+        site.api(base, reqwest::Method::GET, &format!("/jobs/{id}"), None)
+            .await["job"]
+            .clone()
+    }
+
+    async fn a_bulk_job_resumes_after_sigkill(site: &Site) {
+        let failing = receiver(
+            &site.ca.tls,
+            Behaviour {
+                status: 500,
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let paced = [
+            ("ALERTWIRE_RETRY_SCHEDULE", "0s"),
+            ("ALERTWIRE_BULK_BATCH", "5"),
+            ("ALERTWIRE_BULK_PAUSE", "300ms"),
+        ];
+        let mut first = site.start_with_env(&paced).await;
+        site.routes(&first.base, &failing, 1).await;
+        site.post_events(&first.base, 60).await;
+        // One attempt each: all 60 end failed.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while site.statuses(&first.base).await.get("failed") != Some(&60) {
+            assert!(Instant::now() < deadline, "the deliveries never failed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Disabled, so what the job queues again stays queued for the count.
+        let d = site
+            .api(&first.base, reqwest::Method::GET, "/destinations", None)
+            .await;
+        let destination = d["items"][0]["id"].as_i64().unwrap();
+        site.api(
+            &first.base,
+            reqwest::Method::PATCH,
+            &format!("/destinations/{destination}"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+        let since = app::format::rfc3339(server::clock::now_ms() - 3_600_000);
+        let started = site
+            .api(
+                &first.base,
+                reqwest::Method::POST,
+                "/deliveries/redeliver",
+                Some(json!({"destination_id": destination, "since": since})),
+            )
+            .await;
+        let id = started["job"]["id"].as_i64().unwrap();
+        assert_eq!(started["job"]["total"], 60);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let before = loop {
+            let j = job(site, &first.base, id).await;
+            if j["done"].as_i64().unwrap() >= 10 {
+                break j["done"].as_i64().unwrap();
+            }
+            assert!(Instant::now() < deadline, "no progress: {j}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        first.child.start_kill().unwrap();
+        first.child.wait().await.unwrap();
+        assert!(before < 60, "killed mid-job ({before} done)");
+
+        let second = site.start_with_env(&paced).await;
+        let killed = job(site, &second.base, id).await;
+        assert!(
+            killed["done"].as_i64().unwrap() >= before,
+            "progress kept: {killed}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let finished = loop {
+            let j = job(site, &second.base, id).await;
+            if j["state"] == "done" {
+                break j;
+            }
+            assert_eq!(j["state"], "running", "{j}");
+            assert!(Instant::now() < deadline, "the job never resumed: {j}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(finished["done"], 60, "{finished}");
+        let counts = site.statuses(&second.base).await;
+        assert_eq!(counts.get("pending"), Some(&60), "{counts:?}");
+        // Each was sent once before the job, and not again (its destination is disabled).
+        assert!(seen(&failing).values().all(|n| *n == 1));
+    }
+}

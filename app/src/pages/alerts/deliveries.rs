@@ -2,10 +2,13 @@
 //! without JavaScript), or with `?view=alerts` the recent alerts and the
 //! state of each of their deliveries. Both page with "Older" links.
 
+use super::jobs::redeliver_href;
 use super::{alert_status_badge, query_value, state_badge, status_badge, EmptyState};
 use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
 use crate::components::history_kept::HistoryKept;
 use crate::components::live::{live_version, use_live, LiveIndicator, LiveScope};
+use crate::components::shell::use_user;
+use crate::domain::Role;
 use crate::domain::{DeliveryState, DeliveryStatus};
 use crate::format::{relative, rfc3339, utc_second};
 use crate::model::{alert_type_label, AlertView, DeliveryFilter, DeliveryView};
@@ -103,12 +106,14 @@ fn DeliveryList() -> impl IntoView {
             )
         },
     );
+    let user = use_user();
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
             {move || Suspend::new(async move {
                 let shown = filters();
+                let is_admin = user.await.is_some_and(|u| u.role.at_least(Role::Admin));
                 match data.await {
-                    Ok(data) => view! { <DeliveriesLoaded data filters=shown/> }.into_any(),
+                    Ok(data) => view! { <DeliveriesLoaded data filters=shown is_admin/> }.into_any(),
                     Err(err) => view! {
                         <FilterForm filters=shown.clone() destinations=Vec::new() rules=Vec::new()/>
                         <FilterError err/>
@@ -137,7 +142,11 @@ fn FilterError(err: crate::error::AppError) -> impl IntoView {
 }
 
 #[component]
-fn DeliveriesLoaded(data: DeliveriesData, filters: DeliveryFilter) -> impl IntoView {
+fn DeliveriesLoaded(
+    data: DeliveriesData,
+    filters: DeliveryFilter,
+    is_admin: bool,
+) -> impl IntoView {
     let DeliveriesData {
         page,
         destinations,
@@ -165,8 +174,18 @@ fn DeliveriesLoaded(data: DeliveriesData, filters: DeliveryFilter) -> impl IntoV
     };
     let older = page.next_cursor.map(|c| list_href(&filters, Some(&c)));
     let newest = (!first_page).then(|| list_href(&filters, None));
+    // Admins: the failed deliveries of this filter, counted and confirmed first.
+    let bulk = is_admin.then(|| {
+        view! {
+            <p class="bulk-actions">
+                <a class="button secondary small" href=redeliver_href(&filters)>"Redeliver failed"</a>
+                <span class="muted small">" The failed deliveries this filter matches, counted before anything is queued."</span>
+            </p>
+        }
+    });
     view! {
         <FilterForm filters destinations rules/>
+        {bulk}
         {body}
         {(older.is_some() || newest.is_some()).then(|| view! {
             <nav class="pager" aria-label="Pages">

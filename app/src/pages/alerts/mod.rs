@@ -12,6 +12,7 @@ mod alert;
 mod asset;
 mod deliveries;
 mod delivery;
+mod jobs;
 mod rule;
 mod rules;
 
@@ -19,6 +20,7 @@ pub use alert::AlertPage;
 pub use asset::AssetPage;
 pub use deliveries::DeliveriesTab;
 pub use delivery::DeliveryDetailPage;
+pub use jobs::{JobPage, RedeliverFailedPage};
 pub use rule::{EditRule, NewRule};
 pub use rules::RulesTab;
 

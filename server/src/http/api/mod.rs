@@ -7,6 +7,7 @@ mod deliveries;
 mod destinations;
 pub mod error;
 mod events;
+mod jobs;
 mod json;
 pub mod openapi;
 mod page;
@@ -38,6 +39,7 @@ pub fn routes() -> (Router<Services>, utoipa::openapi::OpenApi) {
         .merge(events::routes())
         .merge(rules::routes())
         .merge(deliveries::routes())
+        .merge(jobs::routes())
         .merge(people::routes())
         .merge(settings::routes())
         .merge(audit::routes())

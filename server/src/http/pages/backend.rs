@@ -424,4 +424,26 @@ impl Backend for PageBackend {
     fn now_ms(&self) -> i64 {
         crate::clock::now_ms()
     }
+
+    async fn redelivery_preview(
+        &self,
+        filter: DeliveryFilter,
+    ) -> Result<app::model::RedeliveryPreview, AppError> {
+        self.services.redelivery_preview(&filter).await
+    }
+
+    async fn start_redelivery(
+        &self,
+        filter: DeliveryFilter,
+    ) -> Result<app::model::JobView, AppError> {
+        self.services.start_redelivery(&actor()?, &filter).await
+    }
+
+    async fn job(&self, id: i64) -> Result<app::model::JobView, AppError> {
+        self.services.job(id).await
+    }
+
+    async fn cancel_job(&self, id: i64) -> Result<app::model::JobView, AppError> {
+        self.services.cancel_job(&actor()?, id).await
+    }
 }
