@@ -16,22 +16,11 @@
 mod support;
 use support::postgres_url;
 
-use clap::Parser;
-use server::cli::Settings;
-use server::configuration::Config;
-use server::startup::Application;
 use server::store::Db;
 use std::time::{Duration, Instant};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-#[derive(Parser)]
-struct Flags {
-    #[command(flatten)]
-    settings: Settings,
-}
-
-const PASSWORD: &str = "benchmark password";
 const DESTINATIONS: i64 = 20;
 const RULES: i64 = 10;
 const DAY_MS: i64 = 86_400_000;
@@ -227,34 +216,9 @@ async fn main() -> Result<(), Error> {
     } else {
         format!("sqlite://{}", dir.join("bench.db").display())
     };
-    // Every other setting at its default, as the binary would have it.
-    let key_file = dir.join("secret.key").display().to_string();
-    let settings = Flags::try_parse_from([
-        "bench",
-        "--database-url",
-        &database_url,
-        "--listen",
-        "127.0.0.1:0",
-        "--secret-key-file",
-        &key_file,
-    ])?
-    .settings;
-    let app = Application::build(Config::from_settings(&settings)?).await?;
-    let base = format!("http://{}", app.local_addr());
-    let services = app.services().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-
-    services
-        .create_user(
-            &server::services::Actor::command_line(),
-            app::backend::NewUserInput {
-                email: "bench@example.com".into(),
-                password: PASSWORD.into(),
-                password_confirm: PASSWORD.into(),
-                role: "admin".into(),
-            },
-        )
-        .await?;
+    let started = support::start_in_process(&database_url, &dir).await?;
+    let client = support::signed_in_admin(&started).await?;
+    let (base, services) = (started.base.clone(), started.services.clone());
     let key = services
         .create_api_key("bench", "admin", &server::services::Actor::command_line())
         .await?
@@ -288,14 +252,6 @@ async fn main() -> Result<(), Error> {
         seeding.elapsed().as_secs_f64()
     );
 
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    client
-        .post(format!("{base}/fn/login"))
-        .header("origin", &base)
-        .form(&[("email", "bench@example.com"), ("password", PASSWORD)])
-        .send()
-        .await?
-        .error_for_status()?;
     let api = reqwest::Client::builder()
         .default_headers(
             [(

@@ -9,20 +9,10 @@
 //! Needs the built site (`make build`, or `scripts/build.sh`; `LEPTOS_SITE_ROOT`
 //! as the server reads it). Run: `make bench-page`.
 
-use clap::Parser;
-use server::cli::Settings;
-use server::configuration::Config;
-use server::startup::Application;
+mod support;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-#[derive(Parser)]
-struct Flags {
-    #[command(flatten)]
-    settings: Settings,
-}
-
-const PASSWORD: &str = "benchmark password";
 const PAGE: &str = "/alerts/destinations";
 
 struct Fetched {
@@ -81,33 +71,10 @@ async fn main() -> Result<(), Error> {
     let dir = std::env::temp_dir().join(format!("alertwire_bench_page_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let database_url = format!("sqlite://{}", dir.join("bench.db").display());
-    let key_file = dir.join("secret.key").display().to_string();
-    let settings = Flags::try_parse_from([
-        "bench",
-        "--database-url",
-        &database_url,
-        "--listen",
-        "127.0.0.1:0",
-        "--secret-key-file",
-        &key_file,
-    ])?
-    .settings;
-    let app = Application::build(Config::from_settings(&settings)?).await?;
-    let base = format!("http://{}", app.local_addr());
-    let services = app.services().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let started = support::start_in_process(&database_url, &dir).await?;
+    let client = support::signed_in_admin(&started).await?;
+    let (base, services) = (started.base.clone(), started.services.clone());
     let admin = server::services::Actor::command_line();
-    services
-        .create_user(
-            &admin,
-            app::backend::NewUserInput {
-                email: "bench@example.com".into(),
-                password: PASSWORD.into(),
-                password_confirm: PASSWORD.into(),
-                role: "admin".into(),
-            },
-        )
-        .await?;
     for i in 0..5 {
         let form = app::model::DestinationForm {
             name: format!("Destination {i}"),
@@ -116,14 +83,6 @@ async fn main() -> Result<(), Error> {
         };
         services.create_destination(&admin, &form).await?;
     }
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    client
-        .post(format!("{base}/fn/login"))
-        .header("origin", &base)
-        .form(&[("email", "bench@example.com"), ("password", PASSWORD)])
-        .send()
-        .await?
-        .error_for_status()?;
 
     let (page, body) = fetch(&client, &format!("{base}{PAGE}"), "identity").await?;
     let html = String::from_utf8(body)?;
