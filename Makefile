@@ -5,7 +5,7 @@ export LEPTOS_OUTPUT_NAME := alertwire
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export LEPTOS_SITE_ROOT := $(TARGET_DIR)/site
 
-.PHONY: run build test test-rust test-e2e lint bootstrap bench bench-page
+.PHONY: run build test test-rust test-e2e lint bootstrap bench bench-page reliability
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -40,6 +40,11 @@ bench:
 bench-page: build
 	cargo build --locked --release -p server --example bench_page_weight
 	$(TARGET_DIR)/release/examples/bench_page_weight
+
+# The long reliability suite (RELIABILITY.md); `make test` runs a smoke run of each part.
+# One part: `make reliability PARTS=crash`.
+reliability:
+	@scripts/reliability.sh $(PARTS)
 
 lint:
 	cargo fmt --all -- --check
