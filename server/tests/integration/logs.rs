@@ -86,6 +86,8 @@ fn json_lines_carry_the_delivery_destination_and_alert_ids() {
             let parsed: Result<Value, _> = serde_json::from_str(line);
             assert!(parsed.is_ok(), "not one JSON object: {line}");
         }
+        // Shown with --nocapture: RELIABILITY.md quotes it.
+        println!("{}", lines.last().unwrap());
         let failed: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
         assert_eq!(failed["message"], "attempt failed", "{failed}");
         assert_eq!(failed["level"], "INFO");
