@@ -62,6 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         bulk_batch: "200".into(),
         bulk_pause: "200ms".into(),
         max_queued: "1000000".into(),
+        log_format: "text".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());

@@ -25,6 +25,7 @@ mod hostile_receivers;
 mod key_roles;
 mod live;
 mod load_shedding;
+mod logs;
 mod loopback_names;
 mod metrics_token;
 mod openapi;
