@@ -160,6 +160,7 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         retention: "30d".into(),
         bulk_batch: "200".into(),
         bulk_pause: "200ms".into(),
+        max_queued: "1000000".into(),
         log_format: "text".into(),
     }
 }
