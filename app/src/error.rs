@@ -80,6 +80,11 @@ pub enum AppError {
     /// Every password-checking slot is taken; the client may retry shortly.
     #[error("The server is busy checking passwords; try again in a moment")]
     Busy { retry_after: u64 },
+    /// The database cannot be reached or cannot write just now (down,
+    /// restarting, its disk full): nothing was stored; the same request may
+    /// succeed after `retry_after` seconds.
+    #[error("The database is unavailable; nothing was stored, try again shortly")]
+    Unavailable { retry_after: u64 },
     #[error("Sign in to continue")]
     Unauthenticated,
     #[error("You do not have permission to do that")]
@@ -113,9 +118,9 @@ impl AppError {
     /// Seconds after which a retry may succeed, for a `Retry-After` header.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            AppError::LockedOut { retry_after, .. } | AppError::Busy { retry_after } => {
-                Some(*retry_after)
-            }
+            AppError::LockedOut { retry_after, .. }
+            | AppError::Busy { retry_after }
+            | AppError::Unavailable { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -127,6 +132,7 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::LockedOut { .. } => "locked_out",
             AppError::Busy { .. } => "busy",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Unauthenticated => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
