@@ -13,6 +13,7 @@ mod audit_log;
 mod auto_disable;
 mod bulk_redelivery;
 mod cli;
+mod crashes;
 mod credentials;
 mod delivery_filters;
 mod destination_health;
