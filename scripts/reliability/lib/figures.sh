@@ -11,5 +11,5 @@ status=${PIPESTATUS[0]}
 echo
 echo "Figures ($(date -u +%FT%TZ), $(nproc) cores; $(uptime | sed 's/.*load average/load average/')):"
 env | grep '^ALERTWIRE_' | sed 's/^/  /'
-grep '^FIGURES' "$log" | sed 's/^FIGURES /  /'
+grep -o 'FIGURES .*' "$log" | sed 's/^FIGURES /  /'
 exit "$status"
