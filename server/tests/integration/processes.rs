@@ -136,7 +136,7 @@ impl Site {
         path: &str,
         body: Option<Value>,
     ) -> Value {
-        let mut request = reqwest::Client::new()
+        let mut request = client()
             .request(method, format!("{base}/api/v1{path}"))
             .bearer_auth(&self.key);
         if let Some(body) = body {
@@ -230,6 +230,13 @@ impl Site {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// One client for every call: building one reads the system's CA bundle,
+/// which takes long enough in a debug build to dominate a check of thousands.
+fn client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
 }
 
 impl Drop for Site {
