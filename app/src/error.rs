@@ -83,6 +83,11 @@ pub enum AppError {
     /// Ingest past `--max-queued` queued deliveries; nothing was stored.
     #[error("The delivery queue is full; nothing was stored, send it again later")]
     QueueFull { retry_after: u64 },
+    /// The database cannot be reached or cannot write just now (down,
+    /// restarting, its disk full): nothing was stored; the same request may
+    /// succeed after `retry_after` seconds.
+    #[error("The database is unavailable; nothing was stored, try again shortly")]
+    Unavailable { retry_after: u64 },
     #[error("Sign in to continue")]
     Unauthenticated,
     #[error("You do not have permission to do that")]
@@ -118,7 +123,8 @@ impl AppError {
         match self {
             AppError::LockedOut { retry_after, .. }
             | AppError::Busy { retry_after }
-            | AppError::QueueFull { retry_after } => Some(*retry_after),
+            | AppError::QueueFull { retry_after }
+            | AppError::Unavailable { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -131,6 +137,7 @@ impl AppError {
             AppError::LockedOut { .. } => "locked_out",
             AppError::Busy { .. } => "busy",
             AppError::QueueFull { .. } => "queue_full",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Unauthenticated => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",

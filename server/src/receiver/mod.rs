@@ -15,6 +15,7 @@ use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,9 @@ pub struct Behaviour {
     pub status: u16,
     /// The first this many requests get `500` instead.
     pub fail_first: u32,
+    /// Each webhook-id's first `hash(id) % (fail_by_id + 1)` requests get `500`
+    /// (0: off): a receiver that fails some attempts, the same ones every run.
+    pub fail_by_id: u32,
     /// Waits this long before answering.
     pub delay: Duration,
     /// Sent as `Location` (with a 3xx status).
@@ -45,6 +49,7 @@ impl Default for Behaviour {
         Behaviour {
             status: 200,
             fail_first: 0,
+            fail_by_id: 0,
             delay: Duration::ZERO,
             location: None,
             retry_after: None,
@@ -82,6 +87,8 @@ struct Shared {
     on_receive: Option<OnReceive>,
     in_flight: Arc<AtomicU32>,
     most_in_flight: Arc<AtomicU32>,
+    /// Requests per webhook-id so far (for `fail_by_id`).
+    per_id: Arc<Mutex<HashMap<String, u32>>>,
 }
 
 /// A running receiver.
@@ -108,6 +115,7 @@ impl Receiver {
             on_receive,
             in_flight: Arc::new(AtomicU32::new(0)),
             most_in_flight: Arc::new(AtomicU32::new(0)),
+            per_id: Arc::default(),
         };
         let router = Router::new().fallback(answer).with_state(shared.clone());
         tokio::spawn(accept_loop(listener, TlsAcceptor::from(tls), router));
@@ -201,7 +209,8 @@ async fn answer(
         tokio::time::sleep(b.delay).await;
     }
     shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-    let status = if n < b.fail_first { 500 } else { b.status };
+    let failing = n < b.fail_first || fails_by_id(&shared, &headers);
+    let status = if failing { 500 } else { b.status };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (
         status,
@@ -219,4 +228,30 @@ async fn answer(
             .insert(axum::http::header::RETRY_AFTER, wait);
     }
     response
+}
+
+/// True when this request is among its webhook-id's first `hash % (fail_by_id + 1)`.
+fn fails_by_id(shared: &Shared, headers: &HeaderMap) -> bool {
+    let spread = shared.behaviour.fail_by_id;
+    if spread == 0 {
+        return false;
+    }
+    let id = headers
+        .get("webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Ok(mut per_id) = shared.per_id.lock() else {
+        return false;
+    };
+    let seen = per_id.entry(id.to_owned()).or_default();
+    *seen += 1;
+    *seen <= failures_for(id, spread)
+}
+
+/// How many of `id`'s first requests fail: FNV-1a, stable across runs and builds.
+pub fn failures_for(id: &str, spread: u32) -> u32 {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    u32::try_from(hash % u64::from(spread + 1)).unwrap_or(0)
 }

@@ -1,6 +1,7 @@
 //! The application's operations. Each returns `AppError`, the error type the
 //! pages and the REST API both understand; storage errors are logged here and
-//! become `AppError::Internal`.
+//! become `AppError::Unavailable` (the database is down or full) or
+//! `AppError::Internal`.
 
 //!
 //! Services take plain values and return plain results: nothing here knows
@@ -154,8 +155,19 @@ pub(crate) fn next_cursor<T>(rows: &[T], limit: i64, id: impl Fn(&T) -> i64) -> 
         .flatten()
 }
 
-/// Logs a storage failure and hides its details from the caller.
+/// How long a caller is asked to wait when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// Logs a storage failure and hides its details from the caller: a database
+/// that cannot be reached or cannot write just now is `Unavailable` (the
+/// edge answers 503 with `Retry-After`), anything else `Internal`.
 pub fn internal(err: StoreError) -> AppError {
+    if err.is_unavailable() {
+        tracing::warn!(error = %err, "database unavailable");
+        return AppError::Unavailable {
+            retry_after: UNAVAILABLE_RETRY_AFTER,
+        };
+    }
     tracing::error!(error = %err, "storage failure");
     AppError::Internal
 }

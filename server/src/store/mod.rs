@@ -48,9 +48,46 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Sqlx(sqlx::Error::Database(db)) if db.is_unique_violation())
     }
+
+    /// True when the database cannot be reached or cannot write just now
+    /// (down, restarting, out of connections, a full disk): the same request
+    /// may succeed later, so callers answer "try again", not "broken".
+    /// PostgreSQL: connection exceptions (08), insufficient resources (53),
+    /// shutdown and start-up (57P0x). SQLite (the primary code is the low
+    /// byte of the extended one): BUSY past the busy timeout (5), IOERR (10),
+    /// FULL (13), CANTOPEN (14).
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Sqlx(err) = self else {
+            return false;
+        };
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    code.parse::<i32>()
+                        .is_ok_and(|c| matches!(c & 0xff, 5 | 10 | 13 | 14))
+                } else {
+                    ["08", "53", "57P0"]
+                        .iter()
+                        .any(|class| code.starts_with(class))
+                }
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a request waits for a PostgreSQL connection. While the server is
+/// down the pool keeps trying to connect until then, so this is how soon a
+/// request learns the database is unavailable (and answers 503).
+pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// An open connection pool to one of the two supported engines.
 #[derive(Clone, Debug)]
@@ -129,6 +166,7 @@ impl Db {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
+                    .before_acquire(|conn, _| Box::pin(async move { Ok(out_of_transaction(conn)) }))
                     .connect_with(options)
                     .await?;
                 Ok(Db::Sqlite(pool, WriteGate::default()))
@@ -136,7 +174,7 @@ impl Db {
             DbTarget::Postgres(options) => {
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(PG_ACQUIRE_TIMEOUT)
                     .connect_with(options.clone())
                     .await?;
                 Ok(Db::Postgres(pool))
@@ -181,6 +219,16 @@ impl Db {
     pub async fn close(&self) {
         on_db!(self, pool => pool.close().await)
     }
+}
+
+/// False for a connection sqlx still counts inside a transaction. A write that
+/// fails on a full disk makes SQLite roll back on its own; the ROLLBACK sqlx
+/// sends when the transaction is dropped then fails, its count stays at one,
+/// and every later `BEGIN IMMEDIATE` on that connection would fail (sqlx 0.8.6):
+/// the pool closes such a connection instead of handing it out again.
+fn out_of_transaction(conn: &sqlx::SqliteConnection) -> bool {
+    use sqlx::TransactionManager;
+    sqlx::sqlite::SqliteTransactionManager::get_transaction_depth(conn) == 0
 }
 
 /// `1,2,3` for an `IN (...)`: integers only, so nothing to escape.

@@ -37,6 +37,16 @@ impl Site {
             Engine::Sqlite => (format!("sqlite://{}", dir.join("a.db").display()), None),
             Engine::Postgres => (create_pg_database(&name).await?, Some(name)),
         };
+        Some(Site::open(dir, database_url, pg_database).await)
+    }
+
+    /// A site on a database someone else made (a private cluster, a small
+    /// filesystem); `pg_database` is dropped with the site when given.
+    pub(crate) async fn open(
+        dir: PathBuf,
+        database_url: String,
+        pg_database: Option<String>,
+    ) -> Site {
         let ca = trusted_ca(&dir);
         let mut site = Site {
             dir,
@@ -57,7 +67,19 @@ impl Site {
             String::from_utf8_lossy(&out.stderr)
         );
         site.key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        Some(site)
+        site
+    }
+
+    pub(crate) fn engine_name(&self) -> &'static str {
+        if self.database_url.starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+
+    pub(crate) fn key(&self) -> &str {
+        &self.key
     }
 
     pub(crate) fn command(&self) -> Command {
@@ -114,7 +136,7 @@ impl Site {
         path: &str,
         body: Option<Value>,
     ) -> Value {
-        let mut request = reqwest::Client::new()
+        let mut request = client()
             .request(method, format!("{base}/api/v1{path}"))
             .bearer_auth(&self.key);
         if let Some(body) = body {
@@ -170,7 +192,7 @@ impl Site {
     }
 
     /// Counts deliveries by status through the API, following cursors.
-    async fn statuses(&self, base: &str) -> HashMap<String, usize> {
+    pub(crate) async fn statuses(&self, base: &str) -> HashMap<String, usize> {
         let mut counts = HashMap::new();
         let mut cursor = String::new();
         loop {
@@ -208,6 +230,13 @@ impl Site {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// One client for every call: building one reads the system's CA bundle,
+/// which takes long enough in a debug build to dominate a check of thousands.
+fn client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
 }
 
 impl Drop for Site {

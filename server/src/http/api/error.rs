@@ -20,7 +20,7 @@ pub fn status_of(err: &AppError) -> StatusCode {
         AppError::Invalid(_) | AppError::Transport(_) => StatusCode::BAD_REQUEST,
         AppError::BadCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
         AppError::LockedOut { .. } | AppError::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Busy { .. } | AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Conflict(_) => StatusCode::CONFLICT,
