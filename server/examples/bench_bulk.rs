@@ -182,11 +182,13 @@ async fn seed(database_url: &str, destination: i64, postgres: bool) -> Result<()
         .as_millis() as i64;
     let at = now - 60_000;
     let insert = format!(
-        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {FAILED}) \
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {FAILED}), \
+         t AS (SELECT alert_id, rule_id, event_type, asset_name FROM deliveries \
+           WHERE destination_id = {destination} ORDER BY id DESC LIMIT 1) \
          INSERT INTO deliveries (alert_id, destination_id, msg_id, status, attempts, failures, retry, \
-           next_attempt_at, last_status, created_at, updated_at) \
-         SELECT (SELECT MAX(alert_id) FROM deliveries WHERE destination_id = {destination}), {destination}, \
-           'msg_bulk_' || CAST(x AS TEXT), 'failed', 5, 5, TRUE, NULL, 500, {at}, {at} FROM n"
+           next_attempt_at, last_status, created_at, updated_at, rule_id, event_type, asset_name) \
+         SELECT t.alert_id, {destination}, 'msg_bulk_' || CAST(x AS TEXT), 'failed', 5, 5, TRUE, NULL, 500, \
+           {at}, {at}, t.rule_id, t.event_type, t.asset_name FROM n, t"
     );
     if postgres {
         let pool = sqlx::PgPool::connect(database_url).await?;

@@ -12,7 +12,8 @@
 //!
 //! Run: `cargo run --release -p server --example bench_delivery_log`
 //! (`-- --postgres` for PostgreSQL at 127.0.0.1:5432; `-- --deliveries N` for
-//! another size).
+//! another size; `-- --reuse` keeps the seeded database for the next run with
+//! `--reuse`, which skips the seeding).
 mod support;
 use support::postgres_url;
 
@@ -60,10 +61,11 @@ fn seed_sql(postgres: bool, n: i64, first_destination: i64, now: i64) -> Vec<Str
         "'.table_'",
         "CAST(x % 10000 AS TEXT)",
     ]);
+    let kind = "CASE x % 4 WHEN 0 THEN 'schema_change' WHEN 1 THEN 'freshness_violation' \
+         WHEN 2 THEN 'discovery_complete' ELSE 'connection_failed' END";
     sql.push(format!(
         "INSERT INTO events (id, type, qualified_name, asset_type, change_type, details, occurred_at, dedup_key, received_at) \
-         SELECT x, CASE x % 4 WHEN 0 THEN 'schema_change' WHEN 1 THEN 'freshness_violation' \
-         WHEN 2 THEN 'discovery_complete' ELSE 'connection_failed' END, {name}, 'table', NULL, '{{}}', \
+         SELECT x, {kind}, {name}, 'table', NULL, '{{}}', \
          {start} + x * {step}, NULL, {start} + x * {step} FROM ({numbers}) n"
     ));
     let alert_id = concat(&["'alert_'", "CAST(x AS TEXT)"]);
@@ -76,13 +78,13 @@ fn seed_sql(postgres: bool, n: i64, first_destination: i64, now: i64) -> Vec<Str
     // One in ten failed, one in fifty waiting for a retry tomorrow, the rest delivered.
     sql.push(format!(
         "INSERT INTO deliveries (id, alert_id, destination_id, msg_id, status, attempts, failures, retry, \
-         next_attempt_at, last_status, last_error, created_at, updated_at) \
+         next_attempt_at, last_status, last_error, created_at, updated_at, rule_id, event_type, asset_name) \
          SELECT x, x, x % {DESTINATIONS} + {first_destination}, {msg_id}, \
          CASE WHEN x % 10 = 0 THEN 'failed' WHEN x % 50 = 1 THEN 'pending' ELSE 'delivered' END, 3, \
          CASE WHEN x % 50 = 1 THEN 2 ELSE 0 END, x % 50 = 1, \
          CASE WHEN x % 50 = 1 THEN {now} + {DAY_MS} ELSE NULL END, \
-         CASE WHEN x % 10 = 0 THEN 500 ELSE 200 END, NULL, {start} + x * {step}, {start} + x * {step} \
-         FROM ({numbers}) n"
+         CASE WHEN x % 10 = 0 THEN 500 ELSE 200 END, NULL, {start} + x * {step}, {start} + x * {step}, \
+         x % {RULES} + 1, {kind}, {name} FROM ({numbers}) n"
     ));
     // Mixed outcomes and response times, so the health aggregates have something to sum:
     // the failed deliveries' attempts answered 500, one in 97 timed out, the rest 200.
@@ -106,11 +108,46 @@ fn seed_sql(postgres: bool, n: i64, first_destination: i64, now: i64) -> Vec<Str
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             ));
         }
-        sql.push("ANALYZE".into());
-    } else {
+        // As autovacuum would; SQLite is left without statistics, as the app leaves it.
         sql.push("ANALYZE".into());
     }
     sql
+}
+
+/// The destinations the history is spread over; returns the first one's id.
+async fn create_destinations(services: &server::services::Services) -> Result<i64, Error> {
+    let mut first = 0;
+    for i in 0..DESTINATIONS {
+        let form = app::model::DestinationForm {
+            name: format!("Destination {i:02}"),
+            // Never called: every seeded delivery is finished or due tomorrow.
+            url: format!("https://93.184.216.34/alerts/{i}"),
+            ..Default::default()
+        };
+        let created = services
+            .create_destination(&server::services::Actor::command_line(), &form)
+            .await?;
+        if i == 0 {
+            first = created.destination.id;
+        }
+    }
+    Ok(first)
+}
+
+/// A database seeded before: the time the seeding took as "now" (the newest
+/// delivery's) and the first destination's id, so the filters ask the same.
+async fn seeded_marks(db: &Db) -> Result<(i64, i64), Error> {
+    let sql = "SELECT (SELECT MAX(created_at) FROM deliveries), (SELECT MIN(id) FROM destinations)";
+    let (newest, first): (Option<i64>, Option<i64>) = match db {
+        Db::Sqlite(pool, _) => sqlx::query_as(sql).fetch_one(pool).await?,
+        Db::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await?,
+    };
+    match (newest, first) {
+        (Some(newest), Some(first)) => Ok((newest, first)),
+        _ => {
+            Err("the database to reuse has no deliveries: remove its folder and seed again".into())
+        }
+    }
 }
 
 async fn seed(db: &Db, sql: &[String]) -> Result<(), Error> {
@@ -209,48 +246,62 @@ async fn main() -> Result<(), Error> {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = std::env::temp_dir().join(format!("alertwire_bench_log_{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let database_url = if postgres {
-        postgres_url("alertwire_bench_log").await?
+    // `--reuse` keeps the seeded database (and its secret key) for the next
+    // run with `--reuse` and the same size; without it every run seeds anew.
+    let reuse = args.iter().any(|a| a == "--reuse");
+    let engine = if postgres { "postgres" } else { "sqlite" };
+    let dir = std::env::temp_dir().join(if reuse {
+        format!("alertwire_bench_log_{engine}_{n}")
     } else {
-        format!("sqlite://{}", dir.join("bench.db").display())
+        format!("alertwire_bench_log_{}", std::process::id())
+    });
+    std::fs::create_dir_all(&dir)?;
+    let sqlite_file = dir.join("bench.db");
+    let seeded_before = reuse && dir.join("seeded").exists();
+    if !seeded_before {
+        // What an interrupted seeding left.
+        let _ = std::fs::remove_file(&sqlite_file);
+    }
+    let database_url = match (postgres, seeded_before) {
+        (true, true) => support::postgres_url_of(&format!("alertwire_bench_log_{n}")),
+        (true, false) => postgres_url(&format!("alertwire_bench_log_{n}")).await?,
+        (false, _) => format!("sqlite://{}", sqlite_file.display()),
     };
     let started = support::start_in_process(&database_url, &dir).await?;
-    let client = support::signed_in_admin(&started).await?;
     let (base, services) = (started.base.clone(), started.services.clone());
+    let now;
+    let first_destination;
+    let client;
+    if seeded_before {
+        client = support::sign_in_admin(&started).await?;
+        let (at, first): (i64, i64) = seeded_marks(services.db()).await?;
+        (now, first_destination) = (at, first);
+        println!(
+            "{engine}: reusing the database seeded before in {}",
+            dir.display()
+        );
+    } else {
+        client = support::signed_in_admin(&started).await?;
+        first_destination = create_destinations(&services).await?;
+        now = server::clock::now_ms();
+        let seeding = Instant::now();
+        seed(
+            services.db(),
+            &seed_sql(postgres, n, first_destination, now),
+        )
+        .await?;
+        // The seeded deliveries' newest time is `now`: a later run reads it back.
+        std::fs::write(dir.join("seeded"), "")?;
+        println!(
+            "{engine}: seeded {n} deliveries, {} attempts in {:.1}s",
+            3 * n,
+            seeding.elapsed().as_secs_f64()
+        );
+    }
     let key = services
         .create_api_key("bench", "admin", &server::services::Actor::command_line())
         .await?
         .secret;
-    let mut first_destination = 0;
-    for i in 0..DESTINATIONS {
-        let form = app::model::DestinationForm {
-            name: format!("Destination {i:02}"),
-            // Never called: every seeded delivery is finished or due tomorrow.
-            url: format!("https://93.184.216.34/alerts/{i}"),
-            ..Default::default()
-        };
-        let created = services
-            .create_destination(&server::services::Actor::command_line(), &form)
-            .await?;
-        if i == 0 {
-            first_destination = created.destination.id;
-        }
-    }
-    let now = server::clock::now_ms();
-    let seeding = Instant::now();
-    seed(
-        services.db(),
-        &seed_sql(postgres, n, first_destination, now),
-    )
-    .await?;
-    println!(
-        "{}: seeded {n} deliveries, {} attempts in {:.1}s",
-        if postgres { "PostgreSQL" } else { "SQLite" },
-        3 * n,
-        seeding.elapsed().as_secs_f64()
-    );
 
     let api = reqwest::Client::builder()
         .default_headers(
@@ -345,6 +396,8 @@ async fn main() -> Result<(), Error> {
         "health worst p99 {health:.2}ms = {:.1}x the /healthz p99 of this run (target: under 20 ms)",
         health / floor_p99.max(0.001)
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }

@@ -16,11 +16,18 @@ pub async fn postgres_url(name: &str) -> Result<String, sqlx::Error> {
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await?;
+    Ok(postgres_url_of(name))
+}
+
+/// The URL of database `name` on that server, as it is.
+pub fn postgres_url_of(name: &str) -> String {
+    let admin = std::env::var("ALERTWIRE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let base = admin
         .rsplit_once('/')
         .map(|(b, _)| b.to_owned())
         .unwrap_or(admin);
-    Ok(format!("{base}/{name}"))
+    format!("{base}/{name}")
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -61,10 +68,11 @@ pub async fn start_in_process(
     Ok(InProcess { base, services })
 }
 
+const EMAIL: &str = "bench@example.com";
+const PASSWORD: &str = "benchmark password";
+
 /// Makes an admin and returns a browser-like client (cookies) signed in as it.
 pub async fn signed_in_admin(app: &InProcess) -> Result<reqwest::Client, Error> {
-    const EMAIL: &str = "bench@example.com";
-    const PASSWORD: &str = "benchmark password";
     app.services
         .create_user(
             &server::services::Actor::command_line(),
@@ -76,6 +84,12 @@ pub async fn signed_in_admin(app: &InProcess) -> Result<reqwest::Client, Error> 
             },
         )
         .await?;
+    sign_in_admin(app).await
+}
+
+/// A browser-like client signed in as the admin `signed_in_admin` made
+/// (in a database kept from an earlier run).
+pub async fn sign_in_admin(app: &InProcess) -> Result<reqwest::Client, Error> {
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     client
         .post(format!("{}/fn/login", app.base))

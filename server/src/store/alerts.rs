@@ -65,6 +65,23 @@ pub struct IngestTimes {
     pub dedup_until: i64,
 }
 
+/// The head of a multi-row insert of new deliveries. The rule, event type
+/// and asset name are copies of the alert's and event's, kept on the
+/// delivery for the Deliveries tab's filters (migration 0014).
+pub(super) const INSERT_DELIVERIES: &str =
+    "INSERT INTO deliveries (alert_id, destination_id, msg_id, status, \
+    next_attempt_at, created_at, updated_at, rule_id, event_type, asset_name) ";
+
+/// One delivery to insert: its alert, destination, `webhook-id`, and the
+/// alert's rule with the event's type and asset name.
+struct DeliveryInsert<'a> {
+    alert: i64,
+    destination: i64,
+    msg: &'a str,
+    rule: Option<i64>,
+    event: (&'a str, &'a str),
+}
+
 const ALERT_COLUMNS: &str = "id, public_id, rule_name, alert_type, status, created_at";
 /// Rows per multi-row INSERT, well under both engines' parameter limits.
 const DELIVERY_CHUNK: usize = 500;
@@ -75,7 +92,7 @@ pub async fn ingest(db: &Db, events: &[NewEvent], t: &IngestTimes) -> StoreResul
     on_db!(db, pool => {
         let mut tx = pool.begin_with(db.begin_write()).await?;
         let mut out = Vec::with_capacity(events.len());
-        let mut deliveries: Vec<(i64, i64, &str)> = Vec::new();
+        let mut deliveries: Vec<DeliveryInsert> = Vec::new();
         for event in events {
             if let Some(key) = &event.dedup_key {
                 let seen: Option<(i64,)> = sqlx::query_as(
@@ -114,6 +131,7 @@ pub async fn ingest(db: &Db, events: &[NewEvent], t: &IngestTimes) -> StoreResul
                 }
             }
             let mut created = Vec::with_capacity(event.alerts.len());
+            let copies = (event.kind.as_str(), event.qualified_name.as_str());
             for alert in &event.alerts {
                 let row: AlertRow = sqlx::query_as(&format!(
                     "INSERT INTO alerts (public_id, event_id, rule_id, rule_name, alert_type, status, payload, created_at) \
@@ -121,17 +139,19 @@ pub async fn ingest(db: &Db, events: &[NewEvent], t: &IngestTimes) -> StoreResul
                     .bind(&alert.public_id).bind(event_id).bind(alert.rule_id).bind(&alert.rule_name)
                     .bind(&alert.alert_type).bind(&alert.payload).bind(t.now)
                     .fetch_one(&mut *tx).await?;
-                deliveries.extend(alert.deliveries.iter().map(|(d, msg)| (row.id, *d, msg.as_str())));
+                deliveries.extend(alert.deliveries.iter().map(|(destination, msg)| DeliveryInsert {
+                    alert: row.id, destination: *destination, msg, rule: Some(alert.rule_id), event: copies,
+                }));
                 created.push(row);
             }
             out.push(Stored::Created(created));
         }
         for chunk in deliveries.chunks(DELIVERY_CHUNK) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO deliveries (alert_id, destination_id, msg_id, status, next_attempt_at, created_at, updated_at) ");
-            insert.push_values(chunk, |mut row, (alert, destination, msg)| {
-                row.push_bind(*alert).push_bind(*destination).push_bind(*msg).push("'pending'")
-                    .push_bind(t.first_attempt_at).push_bind(t.now).push_bind(t.now);
+            let mut insert = sqlx::QueryBuilder::new(INSERT_DELIVERIES);
+            insert.push_values(chunk, |mut row, d| {
+                row.push_bind(d.alert).push_bind(d.destination).push_bind(d.msg).push("'pending'")
+                    .push_bind(t.first_attempt_at).push_bind(t.now).push_bind(t.now)
+                    .push_bind(d.rule).push_bind(d.event.0).push_bind(d.event.1);
             });
             insert.build().execute(&mut *tx).await?;
         }

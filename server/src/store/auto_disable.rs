@@ -98,11 +98,11 @@ pub async fn disable(
                  VALUES ($1, $2, NULL, $3, $4, 'triggered', $5, $6) RETURNING id")
                 .bind(&n.public_id).bind(event_id).bind(&n.rule_name).bind(&n.alert_type).bind(&n.payload).bind(now)
                 .fetch_one(&mut *tx).await?;
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO deliveries (alert_id, destination_id, msg_id, status, next_attempt_at, created_at, updated_at) ");
+            let mut insert = sqlx::QueryBuilder::new(super::alerts::INSERT_DELIVERIES);
             insert.push_values(&n.deliveries, |mut b, (destination, msg)| {
                 b.push_bind(alert_id).push_bind(*destination).push_bind(msg.as_str()).push("'pending'")
-                    .push_bind(now).push_bind(now).push_bind(now);
+                    .push_bind(now).push_bind(now).push_bind(now)
+                    .push_bind(None::<i64>).push_bind(&n.event_type).push_bind(&n.subject);
             });
             insert.build().execute(&mut *tx).await?;
             if db.is_postgres() {

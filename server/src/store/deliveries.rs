@@ -338,8 +338,39 @@ pub(super) enum Param {
     Text(String),
 }
 
-/// The WHERE clause of a filter: only the conditions it has, so each query
-/// can use the index that fits it (an `$n IS NULL OR ...` text cannot).
+/// The filter term whose index a query walks (see `filter_sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lead {
+    Search,
+    Destination,
+    Rule,
+    EventType,
+    Status,
+    Nothing,
+}
+
+impl Lead {
+    fn of(f: &ValidFilter) -> Self {
+        if f.search.is_some() {
+            Lead::Search
+        } else if f.destination_id.is_some() {
+            Lead::Destination
+        } else if f.rule_id.is_some() {
+            Lead::Rule
+        } else if f.event_type.is_some() {
+            Lead::EventType
+        } else if f.status.is_some() {
+            Lead::Status
+        } else {
+            Lead::Nothing
+        }
+    }
+}
+
+/// The WHERE clause of a filter, on `deliveries d` alone (the rule, event
+/// type and asset name are kept on the delivery): only the conditions it
+/// has, so each query can use the index that fits it (an `$n IS NULL OR
+/// ...` text cannot). See migration 0014 for the indexes.
 pub(super) fn filter_sql(db: &Db, f: &ValidFilter) -> (String, Vec<Param>) {
     let mut conds: Vec<String> = Vec::new();
     let mut params = Vec::new();
@@ -347,56 +378,59 @@ pub(super) fn filter_sql(db: &Db, f: &ValidFilter) -> (String, Vec<Param>) {
         params.push(p);
         format!("${}", params.len())
     };
+    // One term leads, the others are kept off their indexes (`+ 0`, `|| ''`)
+    // and tested in the leading index's entries. The lead is the value with
+    // the fewest deliveries as a rule: a search, then a destination, a rule,
+    // an event type, a status. SQLite has no statistics to choose by (the
+    // app does not run ANALYZE), and PostgreSQL walks the same way.
+    let lead = Lead::of(f);
+    let off = |column: Lead, text: bool| match (lead == column, text) {
+        (true, _) => "",
+        (false, false) => " + 0",
+        (false, true) => " || ''",
+    };
+    let status = off(Lead::Status, true);
     match f.status {
         None => {}
         Some(DeliveryState::Pending) => {
-            conds.push("d.status = 'pending' AND d.retry = FALSE".into())
+            conds.push(format!("d.status{status} = 'pending' AND d.retry = FALSE"))
         }
         Some(DeliveryState::Retrying) => {
-            conds.push("d.status = 'pending' AND d.retry = TRUE".into())
+            conds.push(format!("d.status{status} = 'pending' AND d.retry = TRUE"))
         }
-        Some(DeliveryState::Delivered) => conds.push("d.status = 'delivered'".into()),
-        Some(DeliveryState::Failed) => conds.push("d.status = 'failed'".into()),
+        Some(DeliveryState::Delivered) => conds.push(format!("d.status{status} = 'delivered'")),
+        Some(DeliveryState::Failed) => conds.push(format!("d.status{status} = 'failed'")),
     }
     if let Some(id) = f.destination_id {
+        let p = bind(&mut params, Param::Int(id));
         conds.push(format!(
-            "d.destination_id = {}",
-            bind(&mut params, Param::Int(id))
+            "d.destination_id{} = {p}",
+            off(Lead::Destination, false)
         ));
     }
-    // `+ 0` and `|| ''` keep these terms off any index on purpose: led by
-    // `alerts_by_rule` (or a scan of `events`), SQLite joined every match of
-    // the history and sorted it (0.8 s at 1,000,000 deliveries); walking
-    // deliveries newest first and stopping at a page takes under 1 ms when
-    // matches are common. (A rare value still walks far: see BENCHMARKS.md.)
     if let Some(id) = f.rule_id {
-        conds.push(format!(
-            "a.rule_id + 0 = {}",
-            bind(&mut params, Param::Int(id))
-        ));
+        let p = bind(&mut params, Param::Int(id));
+        conds.push(format!("d.rule_id{} = {p}", off(Lead::Rule, false)));
     }
     if let Some(kind) = f.event_type {
-        conds.push(format!(
-            "e.type || '' = {}",
-            bind(&mut params, Param::Text(kind.into()))
-        ));
+        let p = bind(&mut params, Param::Text(kind.into()));
+        conds.push(format!("d.event_type{} = {p}", off(Lead::EventType, true)));
     }
+    // A time range stays on its index unless a search leads: the planner
+    // may take a short range and sort it rather than walk a long way back.
+    let time = if lead == Lead::Search { " + 0" } else { "" };
     if let Some(at) = f.since {
-        conds.push(format!(
-            "d.created_at >= {}",
-            bind(&mut params, Param::Int(at))
-        ));
+        let p = bind(&mut params, Param::Int(at));
+        conds.push(format!("d.created_at{time} >= {p}"));
     }
     if let Some(at) = f.until {
-        conds.push(format!(
-            "d.created_at < {}",
-            bind(&mut params, Param::Int(at))
-        ));
+        let p = bind(&mut params, Param::Int(at));
+        conds.push(format!("d.created_at{time} < {p}"));
     }
     match &f.search {
         None => {}
         Some(Search::AlertId(id)) => conds.push(format!(
-            "a.public_id = {}",
+            "d.alert_id = (SELECT x.id FROM alerts x WHERE x.public_id = {})",
             bind(&mut params, Param::Text(id.clone()))
         )),
         Some(Search::MsgId(id)) => conds.push(format!(
@@ -405,19 +439,19 @@ pub(super) fn filter_sql(db: &Db, f: &ValidFilter) -> (String, Vec<Param>) {
         )),
         Some(Search::AssetPrefix(prefix)) => {
             // A byte-order range, so the index on the name serves it; Postgres
-            // compares in the "C" collation that index is built with.
+            // compares in the "C" collation the column has.
             let c = if db.is_postgres() {
                 " COLLATE \"C\""
             } else {
                 ""
             };
             conds.push(format!(
-                "e.qualified_name{c} >= {}",
+                "d.asset_name{c} >= {}",
                 bind(&mut params, Param::Text(prefix.clone()))
             ));
             if let Some(upper) = prefix_upper_bound(prefix) {
                 conds.push(format!(
-                    "e.qualified_name{c} < {}",
+                    "d.asset_name{c} < {}",
                     bind(&mut params, Param::Text(upper))
                 ));
             }
@@ -434,10 +468,15 @@ pub(super) fn filter_sql(db: &Db, f: &ValidFilter) -> (String, Vec<Param>) {
     (sql, params)
 }
 
-/// Newest first, `limit` rows matching the filter.
+/// Newest first, `limit` rows matching the filter. The page's ids come from
+/// `deliveries` alone, so a plan that collects matches and sorts them sorts
+/// ids from an index, and only the page's rows are joined.
 pub async fn list(db: &Db, filter: &ValidFilter, limit: i64) -> StoreResult<Vec<DeliveryRow>> {
     let (cond, params) = filter_sql(db, filter);
-    let sql = format!("{LIST_SQL}{cond} ORDER BY d.id DESC LIMIT {limit}");
+    let sql = format!(
+        "{LIST_SQL} WHERE d.id IN (SELECT d.id FROM deliveries d{cond} ORDER BY d.id DESC LIMIT {limit}) \
+         ORDER BY d.id DESC"
+    );
     Ok(on_db!(db, pool => {
         let mut query = sqlx::query_as(&sql);
         for p in &params {

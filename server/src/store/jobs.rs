@@ -8,25 +8,12 @@
 use super::audit::{write_entry, Entry};
 use super::deliveries::{filter_sql, Param, NOTIFY_CHANNEL, NOTIFY_SQL};
 use super::{id_list, on_db, Db, StoreError, StoreResult};
-use crate::domain::delivery_filter::{Search, ValidFilter};
+use crate::domain::delivery_filter::ValidFilter;
 use app::model::JobState;
 
-/// The tables a filter reads: alerts and events only when it asks about
-/// them, so a job on a destination and a time range reads deliveries by index.
-fn from(filter: &ValidFilter) -> String {
-    let event =
-        filter.event_type.is_some() || matches!(filter.search, Some(Search::AssetPrefix(_)));
-    let alert =
-        event || filter.rule_id.is_some() || matches!(filter.search, Some(Search::AlertId(_)));
-    let mut sql = String::from(" FROM deliveries d JOIN destinations t ON t.id = d.destination_id");
-    if alert {
-        sql.push_str(" JOIN alerts a ON a.id = d.alert_id");
-    }
-    if event {
-        sql.push_str(" JOIN events e ON e.id = a.event_id");
-    }
-    sql
-}
+/// The tables a job's statements read: the filter is on `deliveries` alone
+/// (see `filter_sql`), the destination must be live.
+const FROM: &str = " FROM deliveries d JOIN destinations t ON t.id = d.destination_id";
 
 const COLUMNS: &str = "id, kind, state, filter_json, total, done, after_id, max_delivery_id, \
     created_by_name, created_at, started_at, finished_at, error";
@@ -93,7 +80,7 @@ pub async fn max_delivery_id(db: &Db) -> StoreResult<i64> {
 /// the cap says how many).
 pub async fn count_matching(db: &Db, filter: &ValidFilter, upto: i64, at: i64) -> StoreResult<i64> {
     let (cond, params) = job_where(db, filter);
-    let sql = format!("SELECT COUNT(*){}{cond}", from(filter));
+    let sql = format!("SELECT COUNT(*){FROM}{cond}");
     let (count,): (i64,) = on_db!(db, pool => {
         let query = bind_params!(sqlx::query_as(&sql), &params);
         query.bind(0_i64).bind(upto).bind(at).fetch_one(pool).await
@@ -238,7 +225,7 @@ pub async fn run_batch(
     let (cond, params) = job_where(db, filter);
     let select = format!(
         "SELECT d.id, d.destination_id{}{cond} ORDER BY d.id LIMIT {size}",
-        from(filter)
+        FROM
     );
     let lock = if db.is_postgres() { " FOR SHARE" } else { "" };
     let _turn = db.write_turn().await;

@@ -112,9 +112,10 @@ pub async fn seed(app: &TestApp, destination: i64, status: &str, n: i64, age_ms:
                  SELECT 'alert_{tag}', MAX(id), NULL, 'Seeded', 'schema', 'triggered', '{{}}', {at} FROM events"),
         format!("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {n}) \
                  INSERT INTO deliveries (alert_id, destination_id, msg_id, status, attempts, failures, retry, \
-                   next_attempt_at, last_status, created_at, updated_at) \
+                   next_attempt_at, last_status, created_at, updated_at, rule_id, event_type, asset_name) \
                  SELECT (SELECT id FROM alerts WHERE public_id = 'alert_{tag}'), {destination}, \
-                   'msg_{tag}_' || CAST(x AS TEXT), '{status}', 5, 5, TRUE, NULL, 500, {at}, {at} FROM n"),
+                   'msg_{tag}_' || CAST(x AS TEXT), '{status}', 5, 5, TRUE, NULL, 500, {at}, {at}, \
+                   NULL, 'schema_change', 'db.public.{tag}' FROM n"),
     ])
     .await;
 }

@@ -185,6 +185,32 @@ async fn deliveries_answer_each_filter(env: &Env) {
         (format!("q={schema_alert}"), vec![good_schema, bad_schema]),
         (format!("q={msg_id}"), vec![bad_schema]),
         (format!("destination_id={bad_id}&q=db.sales"), vec![]),
+        // Combinations, read from the copies kept on each delivery.
+        (
+            format!("rule_id={both_id}&event_type=freshness_violation&status=failed"),
+            vec![],
+        ),
+        (
+            format!("rule_id={both_id}&event_type=schema_change"),
+            vec![good_schema, bad_schema],
+        ),
+        (
+            format!("rule_id={both_id}&destination_id={good_id}"),
+            vec![good_schema],
+        ),
+        (
+            format!("rule_id={both_id}&status=failed"),
+            vec![bad_schema],
+        ),
+        // A search with other filters (those then kept off their indexes).
+        ("status=failed&q=db.public".to_owned(), vec![bad_schema]),
+        (
+            format!("status=delivered&destination_id={good_id}&rule_id={both_id}&event_type=schema_change&q=db.public.orders"),
+            vec![good_schema],
+        ),
+        (format!("status=failed&q={schema_alert}"), vec![bad_schema]),
+        (format!("destination_id={good_id}&q={msg_id}"), vec![]),
+        (format!("status=retrying&q={msg_id}"), vec![]),
     ] {
         assert_eq!(
             ids(env, &key, &query).await,
@@ -247,6 +273,24 @@ async fn deliveries_answer_each_filter(env: &Env) {
         .await,
         vec![bad_schema]
     );
+    assert_eq!(
+        ids(env, &key, &format!("since={}&q=db.sales", enc(&at(-hour)))).await,
+        vec![good_fresh]
+    );
+    // A deleted rule's deliveries lose it, as its alerts do.
+    let (status, _) = call(
+        env,
+        &key,
+        reqwest::Method::DELETE,
+        &format!("/rules/{both_id}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        ids(env, &key, &format!("rule_id={both_id}")).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(ids(env, &key, "q=db.public").await.len(), 2);
 }
 
 async fn bad_filters_are_refused_with_each_field_named(env: &Env) {
