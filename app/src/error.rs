@@ -80,6 +80,9 @@ pub enum AppError {
     /// Every password-checking slot is taken; the client may retry shortly.
     #[error("The server is busy checking passwords; try again in a moment")]
     Busy { retry_after: u64 },
+    /// Ingest past `--max-queued` queued deliveries; nothing was stored.
+    #[error("The delivery queue is full; nothing was stored, send it again later")]
+    QueueFull { retry_after: u64 },
     #[error("Sign in to continue")]
     Unauthenticated,
     #[error("You do not have permission to do that")]
@@ -113,9 +116,9 @@ impl AppError {
     /// Seconds after which a retry may succeed, for a `Retry-After` header.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            AppError::LockedOut { retry_after, .. } | AppError::Busy { retry_after } => {
-                Some(*retry_after)
-            }
+            AppError::LockedOut { retry_after, .. }
+            | AppError::Busy { retry_after }
+            | AppError::QueueFull { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -127,6 +130,7 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::LockedOut { .. } => "locked_out",
             AppError::Busy { .. } => "busy",
+            AppError::QueueFull { .. } => "queue_full",
             AppError::Unauthenticated => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",

@@ -134,6 +134,15 @@ pub struct Settings {
     )]
     pub bulk_pause: String,
 
+    /// Queued (pending) deliveries past which ingest answers 429 with Retry-After
+    #[arg(
+        long,
+        env = "ALERTWIRE_MAX_QUEUED",
+        default_value = "1000000",
+        global = true
+    )]
+    pub max_queued: String,
+
     /// PEM file of extra trusted root certificates for webhook endpoints
     #[arg(long, env = "ALERTWIRE_EXTRA_CA_CERTS", global = true)]
     pub extra_ca_certs: Option<String>,
@@ -146,6 +155,15 @@ pub struct Settings {
         global = true
     )]
     pub metrics_token: Option<String>,
+
+    /// Log lines: text (colour only on a terminal) or json (one object a line, for collectors)
+    #[arg(
+        long,
+        env = "ALERTWIRE_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: String,
 }
 
 #[derive(Debug, Subcommand)]

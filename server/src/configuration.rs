@@ -32,6 +32,8 @@ pub struct Config {
     pub bulk_batch: i64,
     /// Between two batches of a bulk job.
     pub bulk_pause: Duration,
+    /// Queued deliveries past which ingest is refused.
+    pub max_queued: i64,
 }
 
 /// Leases are short so a crashed process's work is picked up within a minute.
@@ -133,6 +135,17 @@ impl Config {
                 "can be at most 1m".into(),
             ));
         }
+        let max_queued = s
+            .max_queued
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                bad("--max-queued", "ALERTWIRE_MAX_QUEUED")(
+                    "must be a whole number, 1 or more".into(),
+                )
+            })?;
         Ok(Config {
             database,
             listen,
@@ -149,6 +162,7 @@ impl Config {
             retention,
             bulk_batch,
             bulk_pause,
+            max_queued,
         })
     }
 

@@ -94,12 +94,15 @@ pub fn services(config: &Config, db: Db, public_url: Url) -> Result<Services, St
                 batch: config.bulk_batch,
                 pause: config.bulk_pause,
             },
+            max_queued: config.max_queued,
         },
     ))
 }
 
-/// Attempts in flight in one process at most.
-const MAX_IN_FLIGHT: usize = 256;
+/// Attempts in flight in one process at most. High enough that endpoints
+/// hanging at the per-destination limit (1,000 x 8) leave room for the rest:
+/// a hanging attempt is a task and a socket (RELIABILITY.md, hostile receivers).
+pub const MAX_IN_FLIGHT: usize = 10_000;
 /// At shutdown, attempts in flight get this long before their leases are given back.
 const DRAIN: Duration = Duration::from_secs(8);
 

@@ -86,3 +86,85 @@ pub async fn signed_in_admin(app: &InProcess) -> Result<reqwest::Client, Error> 
         .error_for_status()?;
     Ok(client)
 }
+
+/// The built `server` binary as a child process, so its CPU and memory are its own.
+pub struct ChildServer {
+    pub child: tokio::process::Child,
+    pub base: String,
+}
+
+fn server_binary() -> std::path::PathBuf {
+    // target/release/examples/<bench> -> target/release/server
+    let me = std::env::current_exe().unwrap_or_default();
+    me.parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("server"))
+        .unwrap_or_default()
+}
+
+/// `server` with a database, a key file under `dir`, a free port and `env`.
+pub fn server_command(
+    database_url: &str,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(server_binary());
+    cmd.env("DATABASE_URL", database_url)
+        .env("ALERTWIRE_SECRET_KEY_FILE", dir.join("secret.key"))
+        .env("ALERTWIRE_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd
+}
+
+impl ChildServer {
+    /// Creates an admin API key, then starts `server serve`; returns it with the key.
+    pub async fn start(
+        database_url: &str,
+        dir: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Result<(ChildServer, String), Error> {
+        use tokio::io::AsyncBufReadExt;
+        let out = server_command(database_url, dir, env)
+            .args(["create-api-key", "--name", "bench"])
+            .output()
+            .await?;
+        let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let mut child = server_command(database_url, dir, env)
+            .arg("serve")
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let line = lines.next_line().await?.ok_or("the server did not start")?;
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let base = line.trim_start_matches("listening on ").trim().to_owned();
+        Ok((ChildServer { child, base }, key))
+    }
+
+    /// (resident, peak resident) memory in MiB, from /proc.
+    pub fn memory_mib(&self) -> (f64, f64) {
+        let pid = self.child.id().unwrap_or(0);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+                / 1024.0
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+/// The value at `p` (0 to 1) of sorted figures.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
+}

@@ -18,6 +18,9 @@ use url::Url;
 /// How much of a response body is kept.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The outer deadline's margin past `--request-timeout`, so reqwest's own
+/// timeout (with its clearer error) fires first.
+const DEADLINE_SLACK: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -189,13 +192,21 @@ impl HttpSender {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        match builder.send().await {
-            Ok(response) => read_response(started, response).await,
-            Err(err) => {
-                let (kind, message) = classify(&err);
-                Attempt::failed(started, kind, message)
+        let exchange = async {
+            match builder.send().await {
+                Ok(response) => read_response(started, response).await,
+                Err(err) => {
+                    let (kind, message) = classify(&err);
+                    Attempt::failed(started, kind, message)
+                }
             }
-        }
+        };
+        // reqwest's own timeout covers the name lookup, the handshake, the
+        // headers and the body; this deadline makes that a guarantee, whatever
+        // the endpoint does (RELIABILITY.md, hostile receivers).
+        tokio::time::timeout(self.timeout + DEADLINE_SLACK, exchange)
+            .await
+            .unwrap_or_else(|_| Attempt::failed(started, ErrorKind::Timeout, timed_out()))
     }
 }
 
@@ -294,10 +305,42 @@ fn classify(err: &reqwest::Error) -> (ErrorKind, String) {
         };
     }
     if err.is_timeout() {
-        return (
-            ErrorKind::Timeout,
-            "The endpoint did not answer in time".into(),
-        );
+        return (ErrorKind::Timeout, timed_out());
+    }
+    // Before the TLS words below: a reset reads "connection reset by peer".
+    if let Some(io) = find::<std::io::Error>(err) {
+        use std::io::ErrorKind as Io;
+        match io.kind() {
+            Io::ConnectionReset | Io::ConnectionAborted | Io::BrokenPipe => {
+                return (
+                    ErrorKind::Connect,
+                    format!("The endpoint reset the connection: {}", last_cause(err)),
+                )
+            }
+            Io::UnexpectedEof => {
+                return (
+                    ErrorKind::Connect,
+                    "The endpoint closed the connection before the answer was complete".into(),
+                )
+            }
+            _ => {}
+        }
+    }
+    if let Some(http) = find::<hyper::Error>(err) {
+        if http.is_parse_too_large() {
+            // hyper's bounds: 100 headers, about 400 KiB of head.
+            return (
+                ErrorKind::Connect,
+                "The endpoint's response headers are too large (over 100 headers or about 400 KiB)"
+                    .into(),
+            );
+        }
+        if http.is_incomplete_message() {
+            return (
+                ErrorKind::Connect,
+                "The endpoint closed the connection before the answer was complete".into(),
+            );
+        }
     }
     let lower = chain.to_lowercase();
     if lower.contains("certificate")
@@ -322,6 +365,10 @@ fn classify(err: &reqwest::Error) -> (ErrorKind, String) {
         );
     }
     (ErrorKind::Connect, format!("The request failed: {chain}"))
+}
+
+fn timed_out() -> String {
+    "The endpoint did not answer in time".into()
 }
 
 fn error_chain(err: &(dyn StdError + 'static)) -> String {

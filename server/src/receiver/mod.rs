@@ -1,6 +1,7 @@
 //! A local HTTPS webhook receiver: for trying the product, and for tests and
 //! benchmarks. It records what it receives and can answer failures on purpose.
 
+pub mod hostile;
 mod report;
 pub mod tls;
 

@@ -60,7 +60,7 @@ pub fn make_local_tls() -> Result<LocalTls, TlsError> {
     })
 }
 
-fn server_config(
+pub(crate) fn server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<ServerConfig>, TlsError> {

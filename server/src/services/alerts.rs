@@ -43,7 +43,8 @@ fn out(row: AlertRow) -> AlertOut {
 }
 
 impl Services {
-    /// Stores the events, all or nothing, and wakes the delivery engine.
+    /// Stores the events, all or nothing, and wakes the delivery engine;
+    /// refuses them all with `QueueFull` past `--max-queued` (`admission`).
     pub async fn ingest_events(
         &self,
         events: Vec<ValidEvent>,
@@ -60,9 +61,19 @@ impl Services {
                 + i64::try_from(self.queue().policy.first_delay().as_millis()).unwrap_or(0),
             dedup_until: now + DEDUP_WINDOW_MS,
         };
+        let new_deliveries: usize = prepared
+            .iter()
+            .flat_map(|e| e.alerts.iter().map(|a| a.deliveries.len()))
+            .sum();
+        let new_deliveries = i64::try_from(new_deliveries).unwrap_or(i64::MAX);
+        let admission = &self.inner.admission;
+        admission.admit(self.db(), new_deliveries).await?;
         let stored = rows::ingest(self.db(), &prepared, &times)
             .await
-            .map_err(internal)?;
+            .map_err(|err| {
+                admission.release(new_deliveries);
+                internal(err)
+            })?;
         if prepared
             .iter()
             .any(|e| e.alerts.iter().any(|a| !a.deliveries.is_empty()))

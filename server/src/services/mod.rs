@@ -7,6 +7,7 @@
 //! of HTTP, sessions or pages (ARCHITECTURE.md, "services/").
 
 pub mod accounts;
+pub mod admission;
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
@@ -45,6 +46,8 @@ pub struct Deps {
     pub retention: std::time::Duration,
     /// How bulk jobs pace themselves (`--bulk-batch`, `--bulk-pause`).
     pub jobs: jobs::JobSettings,
+    /// Queued deliveries past which ingest answers 429 (`--max-queued`).
+    pub max_queued: i64,
 }
 
 /// Everything the request handlers and the CLI need, cheap to clone.
@@ -65,6 +68,7 @@ struct Inner {
     job_wake: tokio::sync::Notify,
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
+    admission: admission::Admission,
 }
 
 impl Services {
@@ -77,6 +81,7 @@ impl Services {
                 live: LiveFeed::new(db.clone()),
                 jobs: jobs::JobCounters::default(),
                 job_wake: tokio::sync::Notify::new(),
+                admission: admission::Admission::new(deps.max_queued),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),

@@ -39,8 +39,11 @@ pub struct ClaimLimits {
 /// destination its first attempts before its retries, oldest first, and never
 /// more than `per_destination` in flight in this process. Each
 /// destination is looked at separately, so one with a long backlog cannot
-/// crowd the others out of a claim. On Postgres, rows another process is
-/// claiming at this moment are skipped.
+/// crowd the others out of a claim; across destinations the least busy come
+/// first (`rank - room`: attempts in flight plus place in its own queue), so
+/// endpoints that hang with all their slots taken never delay one that
+/// answers. On Postgres, rows another process is claiming at this moment are
+/// skipped.
 pub async fn claim(
     db: &Db,
     owner: &str,
@@ -97,7 +100,7 @@ pub async fn claim(
                SELECT c.id, c.retry, c.next_attempt_at, {room} AS room, \
                  ROW_NUMBER() OVER (PARTITION BY c.destination_id ORDER BY c.retry, c.next_attempt_at, c.id) AS rank \
                FROM ({first} UNION ALL {retries}) c \
-             ) r WHERE r.rank <= r.room ORDER BY r.retry, r.next_attempt_at, r.id LIMIT $5 \
+             ) r WHERE r.rank <= r.room ORDER BY r.retry, r.rank - r.room, r.next_attempt_at, r.id LIMIT $5 \
            ) AND q.status = 'pending' AND (q.lease_until IS NULL OR q.lease_until <= $3) {lock} \
          ) RETURNING id, alert_id, destination_id, msg_id, attempts, failures",
         first = due("FALSE"),
@@ -127,6 +130,14 @@ pub async fn next_due_after(db: &Db, now: i64) -> StoreResult<Option<i64>> {
         "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at > $1")
         .bind(now).fetch_one(pool).await)?;
     Ok(at)
+}
+
+/// Deliveries waiting for an attempt or a retry (`pending`), for load shedding.
+pub async fn count_queued(db: &Db) -> StoreResult<i64> {
+    let (n,): (i64,) = on_db!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+        .fetch_one(pool).await)?;
+    Ok(n)
 }
 
 /// One finished attempt and the state it leaves its delivery in.

@@ -19,7 +19,7 @@ pub fn status_of(err: &AppError) -> StatusCode {
     match err {
         AppError::Invalid(_) | AppError::Transport(_) => StatusCode::BAD_REQUEST,
         AppError::BadCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::LockedOut { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::LockedOut { .. } | AppError::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,

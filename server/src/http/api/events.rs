@@ -68,7 +68,7 @@ struct RaisedAlertDoc {
 }
 
 #[utoipa::path(post,
-    operation_id = "post_events", path = "/events", tag = "events", request_body(content = EventDoc, description = "One event, or an array of up to 1,000 (all or nothing)"), responses((status = 202, description = "The alerts the event raised", body = EventAnswerDoc), Refusals, (status = 413, description = "Over 8 MiB", body = ErrorBody), (status = 429, description = "Past a limit", body = ErrorBody)), security(("api_key" = ["ingest", "editor", "admin"])))]
+    operation_id = "post_events", path = "/events", tag = "events", request_body(content = EventDoc, description = "One event, or an array of up to 1,000 (all or nothing)"), responses((status = 202, description = "The alerts the event raised", body = EventAnswerDoc), Refusals, (status = 413, description = "Over 8 MiB", body = ErrorBody), (status = 429, description = "The delivery queue is past `--max-queued` (code `queue_full`): nothing was stored; send the same request again after `Retry-After` seconds", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before sending again")))), security(("api_key" = ["ingest", "editor", "admin"])))]
 async fn create(
     State(services): State<Services>,
     _: Ingest,
