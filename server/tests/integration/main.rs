@@ -20,6 +20,7 @@ mod destinations;
 mod destinations_api;
 mod events_api;
 mod file_modes;
+mod fuzz;
 mod health;
 mod key_roles;
 mod live;
