@@ -3,11 +3,12 @@
 use super::error::ApiError;
 use super::openapi::{ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
+use super::query::ApiQuery;
 use super::scope::Read;
 use super::times::answer;
 use crate::services::Services;
 use app::model::{AlertDeliveryStatus, AlertView, DeliveryBrief};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
@@ -60,7 +61,7 @@ fn out(alert: AlertView) -> AlertOut {
 async fn list(
     State(s): State<Services>,
     _: Read,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (before, limit) = q.parse()?;
     let (alerts, next) = s.recent_alerts(before, limit).await?;

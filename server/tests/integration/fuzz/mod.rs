@@ -13,6 +13,7 @@ mod events;
 mod hostile;
 mod http;
 mod patterns;
+mod regressions;
 
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
