@@ -207,8 +207,10 @@ fn address_guard_parser() {
         |(host, ip, allowed)| {
             let ours = parse_host_ip(&host);
             let _ = check_name(&host, &allowed);
-            // Only hosts that stay the whole authority (no port, path or user part).
+            // Only hosts that stay the whole authority (no port, path or user part)
+            // as written: the URL parser drops tabs, newlines and outer spaces first.
             let whole = !host.contains(['/', '?', '#', '@', '\\'])
+                && !host.chars().any(|c| c.is_ascii_control() || c == ' ')
                 && (!host.contains(':') || host.starts_with('['));
             if let Some(url) = whole
                 .then(|| Url::parse(&format!("https://{host}/")).ok())
