@@ -50,8 +50,21 @@ if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-# Python packages used by the integration tests' signature checks.
-if [ -f requirements-test.txt ] && ! python3 -c 'import standardwebhooks, openapi_spec_validator' >/dev/null 2>&1; then
-  say "installing Python test packages"
-  python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+# Python packages used by the integration tests' signature and OpenAPI checks, in a
+# project-local virtual environment: stock Debian 12 refuses a system-wide `pip install`
+# (PEP 668), and the tests find `.venv/bin/python` on their own.
+venv=.venv
+if [ -f requirements-test.txt ] && ! "$venv/bin/python" -c 'import standardwebhooks, openapi_spec_validator' >/dev/null 2>&1; then
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  if [ ! -x "$venv/bin/pip" ]; then
+    rm -rf "$venv"
+    # Debian's python3 makes venvs only with python3-venv (it ships ensurepip).
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      rm -rf "$venv"
+      apt_install python3-venv
+      python3 -m venv "$venv"
+    fi
+  fi
+  say "installing Python test packages into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 fi

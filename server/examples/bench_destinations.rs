@@ -61,6 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         retention: "30d".into(),
         bulk_batch: "200".into(),
         bulk_pause: "200ms".into(),
+        log_format: "text".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;
     let base = format!("http://{}", app.local_addr());

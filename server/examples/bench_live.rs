@@ -200,6 +200,7 @@ async fn main() -> Result<(), Error> {
         retention: "30d".into(),
         bulk_batch: "200".into(),
         bulk_pause: "200ms".into(),
+        log_format: "text".into(),
         auto_disable_after: "5d".into(),
     };
     let app = Application::build(Config::from_settings(&settings)?).await?;

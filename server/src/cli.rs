@@ -146,6 +146,15 @@ pub struct Settings {
         global = true
     )]
     pub metrics_token: Option<String>,
+
+    /// Log lines: text (colour only on a terminal) or json (one object a line, for collectors)
+    #[arg(
+        long,
+        env = "ALERTWIRE_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    server::telemetry::init();
+    let log_format = match cli.settings.log_format.parse() {
+        Ok(format) => format,
+        Err(err) => {
+            eprintln!("alertwire: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    server::telemetry::init(log_format);
     let config = match Config::from_settings(&cli.settings) {
         Ok(config) => config,
         Err(err) => {

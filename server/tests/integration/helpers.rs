@@ -160,6 +160,7 @@ pub fn test_settings(database_url: String, dir: &std::path::Path) -> Settings {
         retention: "30d".into(),
         bulk_batch: "200".into(),
         bulk_pause: "200ms".into(),
+        log_format: "text".into(),
     }
 }
 
@@ -418,4 +419,17 @@ pub fn location(response: &Response) -> String {
 
 pub async fn error_json(response: Response) -> serde_json::Value {
     response.json().await.expect("JSON error body")
+}
+
+/// The Python that has the test packages: `ALERTWIRE_TEST_PYTHON`, else the project's
+/// `.venv` (made by `scripts/bootstrap.sh --test`), else `python3` on the PATH.
+pub fn python() -> std::path::PathBuf {
+    if let Ok(python) = std::env::var("ALERTWIRE_TEST_PYTHON") {
+        return python.into();
+    }
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    if venv.exists() {
+        return venv;
+    }
+    "python3".into()
 }

@@ -24,6 +24,7 @@ mod fuzz;
 mod health;
 mod key_roles;
 mod live;
+mod logs;
 mod loopback_names;
 mod metrics_token;
 mod openapi;

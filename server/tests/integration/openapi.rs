@@ -124,7 +124,7 @@ async fn the_api_describes_itself(app: &TestApp) {
         crate::helpers::unique_name()
     ));
     std::fs::write(&file, doc.to_string()).unwrap();
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(crate::helpers::python())
         .args([
             "-c",
             "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))",

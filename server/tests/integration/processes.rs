@@ -156,7 +156,7 @@ impl Site {
         .await;
     }
 
-    async fn post_events(&self, base: &str, n: usize) {
+    pub(crate) async fn post_events(&self, base: &str, n: usize) {
         let events: Vec<Value> = (0..n)
             .map(|i| json!({"type": "schema_change", "asset": {"qualified_name": format!("db.t{i}"), "asset_type": "table"}}))
             .collect();

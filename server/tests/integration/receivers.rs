@@ -72,7 +72,7 @@ print(json.dumps({"documented": documented, "standard": standard}))
         "body": String::from_utf8(got.body.clone()).expect("UTF-8 body"),
         "headers": headers,
     });
-    let mut child = Command::new("python3")
+    let mut child = Command::new(crate::helpers::python())
         .args(["-c", script])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

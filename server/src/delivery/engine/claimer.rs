@@ -141,8 +141,9 @@ async fn claim_and_start(
         ctx.started(delivery.destination_id);
         let span = tracing::info_span!(
             "delivery",
-            id = delivery.id,
-            destination = delivery.destination_id,
+            delivery_id = delivery.id,
+            destination_id = delivery.destination_id,
+            alert_id = delivery.alert_id,
             attempt = delivery.attempts + 1
         );
         tasks.spawn(
@@ -224,7 +225,12 @@ async fn attempt(
     let failures = delivery.failures + i64::from(!result.succeeded());
     let next = queue.policy.next(&result, failures, now_ms());
     if !result.succeeded() {
-        tracing::info!(status = ?result.status, error = ?result.error.as_ref().map(|e| e.kind.as_str()), ?next, "attempt failed");
+        tracing::info!(
+            status = result.status,
+            error = result.error.as_ref().map(|e| e.kind.as_str()),
+            ?next,
+            "attempt failed"
+        );
     }
     record_of(
         &delivery,
