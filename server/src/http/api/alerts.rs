@@ -3,12 +3,13 @@
 use super::error::ApiError;
 use super::openapi::{ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
+use super::path::TextId;
 use super::query::ApiQuery;
 use super::scope::Read;
 use super::times::answer;
 use crate::services::Services;
 use app::model::{AlertDeliveryStatus, AlertView, DeliveryBrief};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
@@ -73,7 +74,7 @@ async fn list(
 async fn show(
     State(s): State<Services>,
     _: Read,
-    Path(id): Path<String>,
+    TextId(id): TextId,
 ) -> Result<Json<Value>, ApiError> {
     answer(&out(s.alert(&id).await?))
 }
