@@ -34,12 +34,13 @@ impl AssetPattern {
         let (mut p, mut t) = (0, 0);
         let mut star: Option<(usize, usize)> = None;
         while t < text.len() {
-            if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
-                p += 1;
-                t += 1;
-            } else if p < pattern.len() && pattern[p] == '*' {
+            // A star first: a `*` in the name is text, never the pattern's star.
+            if p < pattern.len() && pattern[p] == '*' {
                 star = Some((p, t));
                 p += 1;
+            } else if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+                p += 1;
+                t += 1;
             } else if let Some((sp, st)) = star {
                 p = sp + 1;
                 t = st + 1;
@@ -74,6 +75,9 @@ mod tests {
         assert!(!m("a*b*c", "a-x-b-y"));
         assert!(m("exact.name", "exact.name"));
         assert!(!m("exact.name", "exact.names"));
+        // Found by fuzz::patterns::glob_matcher: the star matched a `*` in the name literally.
+        assert!(m("*", "*a"));
+        assert!(m("a*", "a*b"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod destinations;
 mod destinations_api;
 mod events_api;
 mod file_modes;
+mod fuzz;
 mod health;
 mod hostile_receivers;
 mod key_roles;

@@ -3,11 +3,13 @@
 use super::error::ApiError;
 use super::openapi::{ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
+use super::path::TextId;
+use super::query::ApiQuery;
 use super::scope::Read;
 use super::times::answer;
 use crate::services::Services;
 use app::model::{AlertDeliveryStatus, AlertView, DeliveryBrief};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
@@ -60,7 +62,7 @@ fn out(alert: AlertView) -> AlertOut {
 async fn list(
     State(s): State<Services>,
     _: Read,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (before, limit) = q.parse()?;
     let (alerts, next) = s.recent_alerts(before, limit).await?;
@@ -72,7 +74,7 @@ async fn list(
 async fn show(
     State(s): State<Services>,
     _: Read,
-    Path(id): Path<String>,
+    TextId(id): TextId,
 ) -> Result<Json<Value>, ApiError> {
     answer(&out(s.alert(&id).await?))
 }

@@ -4,11 +4,12 @@
 use super::error::ApiError;
 use super::openapi::{PageDoc, Refusals};
 use super::page::PageQuery;
+use super::query::ApiQuery;
 use super::scope::Manage;
 use super::times::answer;
 use crate::services::Services;
 use app::model::{AuditEntryView, AuditFilter};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
@@ -52,7 +53,7 @@ struct AuditQuery {
 async fn list(
     State(s): State<Services>,
     _: Manage,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (cursor, limit) = q.page.parse()?;
     let filter = AuditFilter {

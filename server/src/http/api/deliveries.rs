@@ -3,11 +3,12 @@
 use super::error::ApiError;
 use super::openapi::{ErrorBody, Refusals};
 use super::path::Id;
+use super::query::ApiQuery;
 use super::scope::{Edit, Manage, Read};
 use super::times::answer;
 use crate::services::Services;
 use app::model::{DeliveryDetail, DeliveryFilter, DeliveryPage, DeliveryView};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -49,7 +50,7 @@ struct ListQuery {
 async fn list(
     State(s): State<Services>,
     _: Read,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let filter = DeliveryFilter {
         status: q.status,

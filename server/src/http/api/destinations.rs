@@ -5,6 +5,7 @@ use super::json::ApiJson;
 use super::openapi::{DestinationDoc, DestinationWithSecretDoc, ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
 use super::path::Id;
+use super::query::ApiQuery;
 use super::scope::{Edit, Read};
 use super::times::answer;
 use crate::services::destinations::{grace_out_of_range, DEFAULT_GRACE, MAX_GRACE};
@@ -13,7 +14,7 @@ use app::model::{
     AuthKind, DestinationForm, DestinationHealth, DestinationView, HeaderRow, HealthWindow,
     TestReport,
 };
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -145,7 +146,7 @@ fn stored_form(d: &DestinationView) -> DestinationForm {
 async fn list(
     State(s): State<Services>,
     _: Read,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (after, limit) = q.parse()?;
     let (items, next) = s.destinations_after(after, limit).await?;
@@ -287,7 +288,7 @@ async fn health(
     State(s): State<Services>,
     _: Read,
     Id(id): Id,
-    Query(q): Query<HealthQuery>,
+    ApiQuery(q): ApiQuery<HealthQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let window = match q.window.as_deref() {
         None => HealthWindow::default(),

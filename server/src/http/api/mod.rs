@@ -13,6 +13,7 @@ pub mod openapi;
 mod page;
 mod path;
 mod people;
+mod query;
 mod rules;
 mod scope;
 mod settings;

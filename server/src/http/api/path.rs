@@ -25,3 +25,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         }
     }
 }
+
+/// A text `{id}` (alert ids): bytes that are not UTF-8 get the error shape too.
+pub struct TextId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TextId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(TextId(id)),
+            Err(_) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "The id in the path must be UTF-8 text",
+                Some("id"),
+            )),
+        }
+    }
+}

@@ -4,11 +4,12 @@
 use super::error::ApiError;
 use super::openapi::{PageDoc, Refusals};
 use super::page::{Page, PageQuery};
+use super::query::ApiQuery;
 use super::scope::Manage;
 use super::times::answer;
 use crate::services::Services;
 use app::model::{ApiKeyView, UserView};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,7 +39,7 @@ pub fn routes() -> OpenApiRouter<Services> {
 async fn list_users(
     State(s): State<Services>,
     _: Manage,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (after, limit) = q.parse()?;
     let (items, next) = s.users_after(after, limit).await?;
@@ -63,7 +64,7 @@ async fn list_users(
 async fn list_api_keys(
     State(s): State<Services>,
     _: Manage,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (after, limit) = q.parse()?;
     let (items, next) = s.api_keys_after(after, limit).await?;

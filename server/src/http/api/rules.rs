@@ -5,11 +5,12 @@ use super::json::ApiJson;
 use super::openapi::{ErrorBody, PageDoc, Refusals};
 use super::page::{Page, PageQuery};
 use super::path::Id;
+use super::query::ApiQuery;
 use super::scope::{Edit, Read};
 use super::times::answer;
 use crate::services::Services;
 use app::model::{RuleForm, RuleView};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -82,7 +83,7 @@ fn stored_form(rule: &RuleView) -> RuleForm {
 async fn list(
     State(s): State<Services>,
     _: Read,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (after, limit) = q.parse()?;
     let (items, next) = s.rules_after(after, limit).await?;
