@@ -138,14 +138,23 @@ impl Bench {
         }
         let deadline = Instant::now() + Duration::from_secs(TIMEOUT_S * 3);
         loop {
-            let probes = self.probes.lock().map_err(|_| "poisoned")?;
-            if ids.iter().all(|id| probes.arrived.contains_key(id)) || Instant::now() > deadline {
-                let mut ms: Vec<f64> = ids
-                    .iter()
-                    .filter_map(|id| Some((probes.posted.get(id)?, probes.arrived.get(id)?)))
-                    .map(|(p, a)| a.duration_since(*p).as_secs_f64() * 1000.0)
-                    .collect();
-                ms.sort_by(f64::total_cmp);
+            // The guard lives only in this block: it must not be held across the sleep.
+            let done = {
+                let probes = self.probes.lock().map_err(|_| "poisoned")?;
+                if ids.iter().all(|id| probes.arrived.contains_key(id)) || Instant::now() > deadline
+                {
+                    let mut ms: Vec<f64> = ids
+                        .iter()
+                        .filter_map(|id| Some((probes.posted.get(id)?, probes.arrived.get(id)?)))
+                        .map(|(p, a)| a.duration_since(*p).as_secs_f64() * 1000.0)
+                        .collect();
+                    ms.sort_by(f64::total_cmp);
+                    Some(ms)
+                } else {
+                    None
+                }
+            };
+            if let Some(ms) = done {
                 if ms.len() < ids.len() {
                     println!(
                         "  ! {} of {} probes never arrived",
@@ -155,7 +164,6 @@ impl Bench {
                 }
                 return Ok(ms);
             }
-            drop(probes);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

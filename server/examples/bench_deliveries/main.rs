@@ -359,7 +359,9 @@ async fn run(bench: &Bench, server: &Server) -> Result<(), Error> {
     // 1. Throughput, events 100 a request (2 posters), then one a request over 16 connections.
     let ceiling = bench.ceiling().await?;
     let cpu = server.usage().cpu;
-    let (rate, ingest) = bench.throughput(std::slice::from_ref(&api), BATCH, 2).await?;
+    let (rate, ingest) = bench
+        .throughput(std::slice::from_ref(&api), BATCH, 2)
+        .await?;
     let per = (server.usage().cpu - cpu) * 1000.0 / (THROUGHPUT_EVENTS * DESTINATIONS) as f64;
     println!("throughput, events 100 a request: {rate:.0} deliveries/s = {}; server CPU {per:.3} ms a delivery; ingest {ingest:.0} events/s", ratio(rate, ceiling));
     let ceiling = bench.ceiling().await?;
