@@ -16,7 +16,7 @@
 //! Run: `cargo build --release -p server --bin server --example bench_bulk &&
 //! target/release/examples/bench_bulk [--postgres]`.
 mod support;
-use support::postgres_url;
+use support::{percentile, postgres_url};
 
 use serde_json::{json, Value};
 use server::receiver::tls::make_local_tls;
@@ -45,13 +45,6 @@ struct Clock {
     arrived: Vec<(String, Instant)>,
     /// Bulk deliveries received.
     bulk: u64,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
 }
 
 fn alert_id(body: &[u8]) -> Option<String> {

@@ -15,7 +15,7 @@
 //!
 //! Run: `cargo run --release -p server --example bench_live [-- --postgres]`
 mod support;
-use support::postgres_url;
+use support::{percentile, postgres_url};
 
 use serde_json::{json, Value};
 use server::cli::Settings;
@@ -39,13 +39,6 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
 }
 
 fn report(name: &str, mut samples: Vec<f64>) {

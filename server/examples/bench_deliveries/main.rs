@@ -18,6 +18,7 @@ mod process;
 mod queue;
 #[path = "../support/mod.rs"]
 mod support;
+pub use support::percentile;
 
 use process::Server;
 use serde_json::{json, Value};
@@ -45,13 +46,6 @@ pub struct Clock {
     posted: HashMap<String, Instant>,
     arrived: Vec<(String, Instant)>,
     pub probes: HashMap<String, Instant>,
-}
-
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
 }
 
 fn alert_id(body: &[u8]) -> Option<String> {
