@@ -351,8 +351,11 @@ fn two_processes_share_one_postgres_queue() {
             },
         )
         .await;
-        let a = site.start().await;
-        let b = site.start().await;
+        // A lease long enough that a loaded machine cannot expire one: a second
+        // attempt would then be at-least-once working, not two processes sharing a row.
+        let lease = [("ALERTWIRE_DELIVERY_LEASE", "20s")];
+        let a = site.start_with_env(&lease).await;
+        let b = site.start_with_env(&lease).await;
         site.routes(&a.base, &rx, 10).await;
         site.post_events(&a.base, 100).await; // 1,000 deliveries, posted to one process
         site.all_delivered(&b.base, 1000, Duration::from_secs(120))
