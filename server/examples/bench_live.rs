@@ -77,19 +77,7 @@ struct Api {
 
 impl Api {
     async fn post(&self, path: &str, body: Value) -> Result<Value, Error> {
-        let response = self
-            .client
-            .post(format!("{}/api/v1{path}", self.base))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await?;
-        let status = response.status();
-        let value: Value = response.json().await?;
-        if !status.is_success() {
-            return Err(format!("{path}: {status} {value}").into());
-        }
-        Ok(value)
+        support::api_post(&self.client, &self.base, &self.key, path, body).await
     }
 
     async fn events(&self, from: usize, n: usize) -> Result<(), Error> {

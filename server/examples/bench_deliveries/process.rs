@@ -2,7 +2,7 @@
 //! CPU time and peak memory from /proc.
 
 use super::Error;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -50,15 +50,9 @@ impl Server {
                 .and_then(|v| v.parse::<f64>().ok())
                 .unwrap_or(0.0)
         };
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let hwm = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .unwrap_or(0.0);
         Usage {
             cpu: (ticks(11) + ticks(12)) / 100.0, // utime, stime (USER_HZ = 100)
-            peak_mib: hwm / 1024.0,
+            peak_mib: crate::support::memory_mib(pid).1,
         }
     }
 }
@@ -72,23 +66,15 @@ pub async fn api_key(dir: &Path, database_url: &str, ca: &Path) -> Result<String
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-fn server_binary() -> PathBuf {
-    let me = std::env::current_exe().unwrap_or_default();
-    // target/release/examples/bench_deliveries -> target/release/server
-    me.parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("server"))
-        .unwrap_or_default()
-}
-
+/// `server` with the bench's database, key file, CA and loopback targets.
 fn command(dir: &Path, database_url: &str, ca: &Path) -> Command {
-    let mut cmd = Command::new(server_binary());
-    cmd.env("DATABASE_URL", database_url)
-        .env("ALERTWIRE_SECRET_KEY_FILE", dir.join("secret.key"))
-        .env("ALERTWIRE_LISTEN", "127.0.0.1:0")
-        .env("ALERTWIRE_EXTRA_CA_CERTS", ca)
-        .env("ALERTWIRE_ALLOWED_TARGETS", "127.0.0.0/8")
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
+    let ca = ca.display().to_string();
+    crate::support::server_command(
+        database_url,
+        dir,
+        &[
+            ("ALERTWIRE_EXTRA_CA_CERTS", &ca),
+            ("ALERTWIRE_ALLOWED_TARGETS", "127.0.0.0/8"),
+        ],
+    )
 }

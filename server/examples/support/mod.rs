@@ -161,18 +161,45 @@ impl ChildServer {
 
     /// (resident, peak resident) memory in MiB, from /proc.
     pub fn memory_mib(&self) -> (f64, f64) {
-        let pid = self.child.id().unwrap_or(0);
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-                .unwrap_or(0.0)
-                / 1024.0
-        };
-        (field("VmRSS:"), field("VmHWM:"))
+        memory_mib(self.child.id().unwrap_or(0))
     }
+}
+
+/// (resident, peak resident) memory of process `pid` in MiB, from /proc.
+pub fn memory_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// `POST /api/v1{path}` with an API key; the answer's JSON, or an error naming
+/// the path and status when it is not a success.
+pub async fn api_post(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
+    let response = client
+        .post(format!("{base}/api/v1{path}"))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await?;
+    let status = response.status();
+    let value: serde_json::Value = response.json().await?;
+    if !status.is_success() {
+        return Err(format!("{path}: {status} {value}").into());
+    }
+    Ok(value)
 }
 
 /// The value at `p` (0 to 1) of sorted figures.
