@@ -325,7 +325,16 @@ fn same_prefix_v6(a: Ipv6Addr, b: Ipv6Addr, prefix: u8) -> bool {
 /// and full-width digits and dots are undone first, as URL parsing does.
 /// IPv6 may be bracketed or not. DNS names and invalid numbers give `None`;
 /// the connection-time check still covers whatever those resolve to.
+///
+/// The URL crate's own host parser answers first, so every mapping it does
+/// (IDNA drops U+FEFF and soft hyphens, for one) is read the same way here;
+/// the hand parser below covers what it refuses as a host.
 pub fn parse_host_ip(host: &str) -> Option<IpAddr> {
+    match url::Host::parse(host) {
+        Ok(url::Host::Ipv4(v4)) => return Some(IpAddr::V4(v4)),
+        Ok(url::Host::Ipv6(v6)) => return Some(IpAddr::V6(v6)),
+        _ => {}
+    }
     if let Some(inner) = host.strip_prefix('[') {
         return inner.strip_suffix(']')?.parse().ok().map(IpAddr::V6);
     }
@@ -776,6 +785,13 @@ mod tests {
         assert_eq!(ip("%31%32%37.0.0.1"), ip("127.0.0.1"));
         assert_eq!(ip("１２７．０．０．１"), ip("127.0.0.1"));
         assert_eq!(ip("127。0。0。1"), ip("127.0.0.1"));
+    }
+
+    #[test]
+    fn drops_what_idna_ignores() {
+        // Found by the fuzz target: the URL parser maps these away.
+        assert_eq!(ip("\u{feff}127.0.0.1"), ip("127.0.0.1"));
+        assert_eq!(ip("12\u{ad}7.0.0.1"), ip("127.0.0.1"));
     }
 
     #[test]

@@ -58,6 +58,13 @@ pub fn parse_sign_in<'a>(email: &str, password: &'a str) -> Result<SignIn<'a>, F
         // Refused before any lookup, count or hash: no address is this long.
         errors.add("email", "Email addresses are at most 254 characters");
         return Err(errors);
+    } else if email.chars().any(char::is_control) {
+        // No account holds one, and PostgreSQL cannot compare text with a NUL.
+        errors.add(
+            "email",
+            "Enter a valid email address, like name@example.com",
+        );
+        return Err(errors);
     }
     errors.keep("email", &email);
     if password.is_empty() {

@@ -110,17 +110,23 @@ impl AnyStore {
             .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY))
     }
 
-    /// Deletes expired sessions every ten minutes, for as long as the process runs.
+    /// Deletes expired sessions every ten minutes, for as long as the process
+    /// runs. A failed round (the database down or its disk full) is logged
+    /// and the next one tried as usual: an outage must not end the cleanup.
     pub fn spawn_cleanup(&self) {
         let store = self.clone();
         tokio::spawn(async move {
-            let every = std::time::Duration::from_secs(600);
-            let result = match store {
-                AnyStore::Sqlite(s) => s.continuously_delete_expired(every).await,
-                AnyStore::Postgres(s) => s.continuously_delete_expired(every).await,
-            };
-            if let Err(err) = result {
-                tracing::warn!(%err, "expired-session cleanup stopped");
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let result = match &store {
+                    AnyStore::Sqlite(s) => s.delete_expired().await,
+                    AnyStore::Postgres(s) => s.delete_expired().await,
+                };
+                if let Err(err) = result {
+                    tracing::warn!(%err, "expired-session cleanup failed; trying again in 10 min");
+                }
             }
         });
     }

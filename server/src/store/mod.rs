@@ -216,6 +216,27 @@ impl Db {
         Ok(())
     }
 
+    /// Bytes free for the SQLite database on its filesystem (`None` on
+    /// PostgreSQL, for an in-memory database, or when it cannot be read).
+    /// A read succeeds on a full disk, so this is how health sees one.
+    pub fn free_disk_bytes(&self) -> Option<u64> {
+        let Db::Sqlite(pool, _) = self else {
+            return None;
+        };
+        let options = pool.connect_options();
+        let file = options.get_filename();
+        let name = file.to_string_lossy();
+        if name == ":memory:" || name.contains("mode=memory") {
+            return None;
+        }
+        let dir = match file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => std::path::Path::new("."),
+        };
+        let stat = rustix::fs::statvfs(dir).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+
     pub async fn close(&self) {
         on_db!(self, pool => pool.close().await)
     }

@@ -68,7 +68,14 @@ fn sqlite_on_a_full_disk_loses_no_accepted_alert() {
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("a.db").display());
         let site = Site::open(dir, url, None).await;
-        through(&site, Outage::FullDisk(&fs)).await;
+        let figures = through(&site, Outage::FullDisk(&fs)).await;
+        // Reads still work on a full disk: health looks at the free space.
+        assert!(
+            figures.health_503 > 0 && figures.health_200_during == 0,
+            "/healthz on the full disk: {} x 503, {} x 200",
+            figures.health_503,
+            figures.health_200_during
+        );
     });
 }
 
@@ -157,7 +164,11 @@ async fn through(site: &Site, outage: Outage<'_>) -> Figures {
         wrong.len(),
         &wrong[..wrong.len().min(5)]
     );
-    assert!(count(503) > 0, "the outage was felt: some ingest got 503");
+    // Not only those sent inside the window: with a 3 s wait for a connection,
+    // a request in flight when the database went away is the one refused, and
+    // one sent late in the window may be kept once it is back.
+    let refused = answers.iter().filter(|a| a.status == Some(503)).count();
+    assert!(refused > 0, "the outage was felt: some ingest got 503");
     assert_eq!(lost, 0, "every accepted alert was delivered");
     figures
 }

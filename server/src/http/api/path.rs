@@ -27,6 +27,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 }
 
 /// A text `{id}` (alert ids): bytes that are not UTF-8 get the error shape too.
+/// Control characters are refused here: no stored id holds one (the event
+/// parser refuses them), and PostgreSQL cannot even compare text with a NUL.
 pub struct TextId(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for TextId {
@@ -34,6 +36,12 @@ impl<S: Send + Sync> FromRequestParts<S> for TextId {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) if id.chars().any(char::is_control) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "The id in the path cannot contain control characters",
+                Some("id"),
+            )),
             Ok(Path(id)) => Ok(TextId(id)),
             Err(_) => Err(error_response(
                 StatusCode::BAD_REQUEST,

@@ -330,9 +330,13 @@ async fn live_server_survives_hostile_requests(app: &TestApp) {
     let routes = routes(app).await;
     let mut callers = Callers::new(app).await;
     let strategy = case();
-    let mut runner = TestRunner::new(Config::default());
+    let mut runner = TestRunner::new(Config {
+        rng_seed: super::seed(),
+        ..Config::default()
+    });
     let (cases, mut failures, mut statuses) =
         (http_cases(), Vec::new(), std::collections::BTreeMap::new());
+    let started = std::time::Instant::now();
     for n in 0..cases {
         if n % 200 == 199 {
             callers.sign_in(app).await;
@@ -346,9 +350,11 @@ async fn live_server_survives_hostile_requests(app: &TestApp) {
     }
     let health = reqwest::get(app.url("/healthz")).await.unwrap().status();
     println!(
-        "fuzz http ({} routes): {cases} cases, {} failures, /healthz {health}; statuses {statuses:?}",
+        "fuzz http ({} routes, {}): {cases} cases, {} failures, {:.1} s, /healthz {health}; statuses {statuses:?}",
         routes.len(),
-        failures.len()
+        if app.services.db().is_postgres() { "postgres" } else { "sqlite" },
+        failures.len(),
+        started.elapsed().as_secs_f64()
     );
     assert!(
         failures.is_empty(),
