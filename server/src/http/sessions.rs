@@ -22,12 +22,18 @@ pub const COOKIE_NAME: &str = "alertwire_session";
 const USER_KEY: &str = "user_id";
 /// The user's session epoch at sign-in; a session from another epoch has been ended.
 const EPOCH_KEY: &str = "session_epoch";
+/// When the session's expiry was last pushed back (unix seconds).
+const TOUCHED_KEY: &str = "touched_at";
+/// A session is written back (its idle expiry renewed) at most this often:
+/// a page view is otherwise a read, which matters under load on SQLite.
+const TOUCH_EVERY_SECS: i64 = 600;
 
 /// Signs a user in under a fresh session id (no session fixation).
 pub async fn sign_in(session: &Session, signed_in: SignedIn) -> Result<(), AppError> {
     let result = async {
         session.cycle_id().await?;
         session.insert(USER_KEY, signed_in.user_id).await?;
+        session.insert(TOUCHED_KEY, unix_now()).await?;
         session.insert(EPOCH_KEY, signed_in.session_epoch).await
     };
     result.await.map_err(|err| {
@@ -72,10 +78,34 @@ pub async fn current_user(
         .flatten()
         .unwrap_or(0);
     match services.active_user(id).await? {
-        Some(active) if active.session_epoch == epoch => Ok(Some(active.user)),
+        Some(active) if active.session_epoch == epoch => {
+            touch(session).await;
+            Ok(Some(active.user))
+        }
         _ => {
             sign_out(session).await?;
             Ok(None)
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Whether a session last renewed at `touched` is due another renewal.
+fn due_for_touch(touched: Option<i64>, now: i64) -> bool {
+    touched.is_none_or(|at| now - at >= TOUCH_EVERY_SECS || at > now)
+}
+
+/// Renews the idle expiry of an active session, at most every ten minutes:
+/// changing the session makes the layer write it back with a new expiry.
+async fn touch(session: &Session) {
+    let now = unix_now();
+    let touched = session.get::<i64>(TOUCHED_KEY).await.ok().flatten();
+    if due_for_touch(touched, now) {
+        if let Err(err) = session.insert(TOUCHED_KEY, now).await {
+            tracing::warn!(%err, "could not renew a session");
         }
     }
 }
@@ -160,5 +190,21 @@ impl SessionStore for AnyStore {
             AnyStore::Sqlite(s) => s.delete(id).await,
             AnyStore::Postgres(s) => s.delete(id).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_renewed_at_most_every_ten_minutes() {
+        let now = 1_800_000_000;
+        assert!(due_for_touch(None, now));
+        assert!(!due_for_touch(Some(now), now));
+        assert!(!due_for_touch(Some(now - TOUCH_EVERY_SECS + 1), now));
+        assert!(due_for_touch(Some(now - TOUCH_EVERY_SECS), now));
+        // A clock that went back: renew rather than wait for it.
+        assert!(due_for_touch(Some(now + 60), now));
     }
 }

@@ -74,6 +74,7 @@ impl Services {
                 admission.release(new_deliveries);
                 internal(err)
             })?;
+        admission.stored(new_deliveries);
         if prepared
             .iter()
             .any(|e| e.alerts.iter().any(|a| !a.deliveries.is_empty()))

@@ -14,6 +14,7 @@ crate::on_both_engines!(
     lockout_after_five_failures,
     cross_origin_posts_are_refused,
     no_javascript_form_login_redirects,
+    viewing_pages_does_not_write_the_session,
     no_javascript_form_errors_come_back_on_the_page,
     change_own_password,
 );
@@ -415,4 +416,42 @@ async fn change_own_password(app: &TestApp) {
         )
         .await;
     assert_eq!(ok.status(), StatusCode::OK);
+}
+
+/// Each session's stored expiry, as text.
+async fn session_expiries(app: &TestApp) -> Vec<String> {
+    match app.services.db() {
+        server::store::Db::Sqlite(p, _) => {
+            sqlx::query_scalar("SELECT CAST(expiry_date AS TEXT) FROM tower_sessions")
+                .fetch_all(p)
+                .await
+        }
+        server::store::Db::Postgres(p) => {
+            sqlx::query_scalar(r#"SELECT expiry_date::text FROM "tower_sessions"."session""#)
+                .fetch_all(p)
+                .await
+        }
+    }
+    .expect("session expiries")
+}
+
+/// The destination pages took a flash message out of the session on every
+/// view, which wrote the session back: one database write per page view,
+/// waiting on the engine's writes under load. Now a view only reads it.
+async fn viewing_pages_does_not_write_the_session(app: &TestApp) {
+    let client = app.signed_in("ada@example.com", "admin").await;
+    let before = session_expiries(app).await;
+    assert_eq!(before.len(), 1);
+    // Expiries are stored to the second: a write now would move it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for path in [
+        "/alerts/destinations/new/webhook",
+        "/alerts/deliveries",
+        "/alerts/rules",
+        "/settings/api-keys",
+    ] {
+        let response = app.get(&client, path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(session_expiries(app).await, before);
 }

@@ -66,6 +66,12 @@ async fn take<T: DeserializeOwned>(
     session: &Session,
     key: &str,
 ) -> Result<Option<T>, AppError> {
+    // Looked up first: `remove` marks the session changed even when the key
+    // is absent, and a changed session is written back, which made every
+    // view of these pages a database write.
+    if !matches!(session.get::<String>(key).await, Ok(Some(_))) {
+        return Ok(None);
+    }
     let Ok(Some(sealed)) = session.remove::<String>(key).await else {
         return Ok(None);
     };
