@@ -265,6 +265,15 @@ impl TestApp {
         .expect("query")
     }
 
+    /// The secret of a new API key with `role`, made from the command line.
+    pub async fn api_key(&self, role: &str) -> String {
+        self.services
+            .create_api_key("test", role, &server::services::Actor::command_line())
+            .await
+            .expect("API key")
+            .secret
+    }
+
     /// Every stored session record, as the bytes the session store wrote.
     pub async fn session_records(&self) -> Vec<Vec<u8>> {
         match self.services.db() {

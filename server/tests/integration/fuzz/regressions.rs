@@ -7,16 +7,7 @@ use serde_json::Value;
 /// A repeated query parameter (`?cursor=1&cursor=2`) failed the query
 /// extractor, whose plain-text 400 lacked the API's error shape.
 async fn a_repeated_query_parameter_gets_the_error_shape(app: &TestApp) {
-    let key = app
-        .services
-        .create_api_key(
-            "regression",
-            "admin",
-            &server::services::Actor::command_line(),
-        )
-        .await
-        .unwrap()
-        .secret;
+    let key = app.api_key("admin").await;
     for path in [
         "/alerts",
         "/rules",
@@ -41,16 +32,7 @@ async fn a_repeated_query_parameter_gets_the_error_shape(app: &TestApp) {
 /// `GET /api/v1/alerts/j%00%3Fl` answered 500 on PostgreSQL, which cannot
 /// compare text holding a NUL; an id with a control character is refused.
 async fn an_alert_id_with_a_nul_gets_the_error_shape(app: &TestApp) {
-    let key = app
-        .services
-        .create_api_key(
-            "regression",
-            "admin",
-            &server::services::Actor::command_line(),
-        )
-        .await
-        .unwrap()
-        .secret;
+    let key = app.api_key("admin").await;
     for id in ["j%00%3Fl", "%00", "a%0Ab", "%7F"] {
         let response = reqwest::Client::new()
             .get(app.url(&format!("/api/v1/alerts/{id}")))
