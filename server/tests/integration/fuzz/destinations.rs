@@ -208,10 +208,11 @@ fn address_guard_parser() {
             let ours = parse_host_ip(&host);
             let _ = check_name(&host, &allowed);
             // Only hosts that stay the whole authority (no port, path or user part)
-            // as written: the URL parser drops tabs, newlines and outer spaces first.
+            // as written: the URL parser drops tabs, newlines and outer spaces first,
+            // and reads "[::1]:" as a host and an empty port.
             let whole = !host.contains(['/', '?', '#', '@', '\\'])
                 && !host.chars().any(|c| c.is_ascii_control() || c == ' ')
-                && (!host.contains(':') || host.starts_with('['));
+                && (!host.contains(':') || (host.starts_with('[') && host.ends_with(']')));
             if let Some(url) = whole
                 .then(|| Url::parse(&format!("https://{host}/")).ok())
                 .flatten()
