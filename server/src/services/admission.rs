@@ -20,6 +20,7 @@ const REFRESH_MS: i64 = 1_000;
 /// What a refused client is told to wait, in seconds (`Retry-After`).
 pub const RETRY_AFTER_SECS: u64 = 5;
 
+#[derive(Clone)]
 pub struct Admission {
     max: i64,
     state: Arc<State>,

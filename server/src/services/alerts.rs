@@ -1,11 +1,14 @@
 //! Events in, alerts out: matching rules, building each alert's webhook body,
 //! and storing alerts with their deliveries in one transaction.
 
-use super::{internal, Services};
+use super::ingest_groups::GroupError;
+use super::{internal, internal_ref, Services};
 use crate::clock::now_ms;
 use crate::delivery::payload::{links, random_id, AlertPart, Asset, EventPart, WebhookPayload};
 use crate::domain::event::ValidEvent;
-use crate::store::alerts::{self as rows, AlertRow, IngestTimes, NewAlert, NewEvent, Stored};
+use crate::store::alerts::{
+    self as rows, AlertRow, IngestBatch, IngestTimes, NewAlert, NewDelivery, NewEvent, Stored,
+};
 use app::error::AppError;
 use app::format::{rfc3339, rfc3339_millis};
 use app::model::{AlertView, DeliveryBrief};
@@ -66,21 +69,26 @@ impl Services {
             .flat_map(|e| e.alerts.iter().map(|a| a.deliveries.len()))
             .sum();
         let new_deliveries = i64::try_from(new_deliveries).unwrap_or(i64::MAX);
-        let admission = &self.inner.admission;
-        admission.admit(self.db(), new_deliveries).await?;
-        let stored = rows::ingest(self.db(), &prepared, &times)
+        self.inner
+            .admission
+            .admit(self.db(), new_deliveries)
+            .await?;
+        let batch = IngestBatch {
+            events: prepared,
+            times,
+        };
+        let stored = self
+            .inner
+            .ingest
+            .store(batch, new_deliveries)
             .await
-            .map_err(|err| {
-                admission.release(new_deliveries);
-                internal(err)
+            .map_err(|err| match err {
+                GroupError::Store(err) => internal_ref(&err),
+                GroupError::WriterGone => {
+                    tracing::error!("the ingest writer stopped");
+                    AppError::Internal
+                }
             })?;
-        admission.stored(new_deliveries);
-        if prepared
-            .iter()
-            .any(|e| e.alerts.iter().any(|a| !a.deliveries.is_empty()))
-        {
-            self.queue().wake.notify_one();
-        }
         Ok(stored
             .into_iter()
             .map(|s| match s {
@@ -137,7 +145,11 @@ impl Services {
                     deliveries: rule
                         .destinations
                         .iter()
-                        .map(|d| (*d, random_id("msg")))
+                        .map(|d| NewDelivery {
+                            destination: *d,
+                            msg_id: random_id("msg"),
+                            leased: false,
+                        })
                         .collect(),
                 })
             })

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
+pub mod ingest_groups;
 pub mod jobs;
 pub mod live;
 pub mod metrics;
@@ -70,10 +71,12 @@ struct Inner {
     /// Once true it stays true: users are deactivated, never deleted.
     users_exist: AtomicBool,
     admission: admission::Admission,
+    ingest: ingest_groups::IngestGroups,
 }
 
 impl Services {
     pub fn new(db: Db, deps: Deps) -> Self {
+        let admission = admission::Admission::new(deps.max_queued);
         Services {
             inner: Arc::new(Inner {
                 targets: Targets::new(deps.secrets.clone()),
@@ -82,7 +85,8 @@ impl Services {
                 live: LiveFeed::new(db.clone()),
                 jobs: jobs::JobCounters::default(),
                 job_wake: tokio::sync::Notify::new(),
-                admission: admission::Admission::new(deps.max_queued),
+                admission: admission.clone(),
+                ingest: ingest_groups::IngestGroups::new(db.clone(), admission, deps.queue.clone()),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),
@@ -162,6 +166,11 @@ pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 /// that cannot be reached or cannot write just now is `Unavailable` (the
 /// edge answers 503 with `Retry-After`), anything else `Internal`.
 pub fn internal(err: StoreError) -> AppError {
+    internal_ref(&err)
+}
+
+/// `internal` for an error shared by several callers (a group commit's).
+pub fn internal_ref(err: &StoreError) -> AppError {
     if err.is_unavailable() {
         tracing::warn!(error = %err, "database unavailable");
         return AppError::Unavailable {

@@ -303,6 +303,21 @@ pub async fn release(db: &Db, owner: &str) -> StoreResult<u64> {
         .bind(owner).execute(pool).await)?)
 }
 
+/// Gives back the leases of claimed deliveries this process could not start
+/// (ingest took their room meanwhile), so the next claim can take them.
+pub async fn give_back(db: &Db, owner: &str, ids: &[i64]) -> StoreResult<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL \
+         WHERE lease_owner = $1 AND status = 'pending' AND id IN ({})",
+        id_list(ids)
+    );
+    let _turn = db.write_turn().await;
+    Ok(affected!(db, pool => sqlx::query(&sql).persistent(false).bind(owner).execute(pool).await)?)
+}
+
 /// Queue figures for `/metrics`: due now, scheduled later, oldest due time.
 pub async fn queue_depth(db: &Db, now: i64) -> StoreResult<(i64, i64, Option<i64>)> {
     Ok(on_db!(db, pool => sqlx::query_as(

@@ -137,6 +137,7 @@ crate::on_both_engines!(with crate::pipeline::Pipeline::new;
     failures_are_classified_and_scheduled,
     a_disabled_destination_waits_and_resumes,
     one_slow_endpoint_does_not_hold_up_the_others,
+    first_attempts_are_handed_over_within_the_room,
     metrics_count_deliveries_and_attempts,
     pages_enforce_roles_for_rules_and_redelivery,
 );
@@ -561,6 +562,42 @@ async fn one_slow_endpoint_does_not_hold_up_the_others(p: &Pipeline) {
             .count()
             >= 40
     );
+}
+
+/// Ingest hands first attempts straight to the engine, already leased, as
+/// far as the per-destination limit (2 here) allows; the rest wait in the
+/// queue for a claim. Each is delivered exactly once.
+async fn first_attempts_are_handed_over_within_the_room(p: &Pipeline) {
+    let metrics = &p.env.app.services.queue().metrics;
+    let slow = receiver(
+        &p.env.ca.tls,
+        behaviour(|b| b.delay = Duration::from_millis(1000)),
+    )
+    .await;
+    let (dest, _) = p.route("Handed", &slow, "").await;
+    let (claimed, handed) = (metrics.started_total(false), metrics.started_total(true));
+    let five: Vec<Value> = (0..5).map(|i| event(&format!("handed.t{i}"))).collect();
+    assert_eq!(
+        p.post_events(Value::Array(five)).await.status(),
+        StatusCode::ACCEPTED
+    );
+    slow.wait_for(2, Duration::from_secs(5)).await;
+    assert_eq!(metrics.started_total(true) - handed, 2, "two handed over");
+    assert_eq!(
+        metrics.started_total(false) - claimed,
+        0,
+        "no room left to claim into while the two are in flight"
+    );
+    p.settled(dest, 5, "delivered", Duration::from_secs(15))
+        .await;
+    assert_eq!(metrics.started_total(false) - claimed, 3, "three claimed");
+    assert_eq!(slow.count(), 5, "each delivered once");
+    assert!(slow.most_in_flight() <= 2, "{}", slow.most_in_flight());
+    // With the room free again, a lone event is handed over too.
+    p.post_events(event("handed.alone")).await;
+    p.settled(dest, 6, "delivered", Duration::from_secs(10))
+        .await;
+    assert_eq!(metrics.started_total(true) - handed, 3);
 }
 
 async fn metrics_count_deliveries_and_attempts(p: &Pipeline) {

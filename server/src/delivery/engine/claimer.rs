@@ -1,6 +1,7 @@
 //! The claim loop: lease due deliveries, run one task per attempt, sleep
 //! until the next due time or a wake-up.
 
+use super::handoff::{Handed, Slots, Taken};
 use super::retry::Next;
 use super::{EngineSettings, Parts};
 use crate::clock::now_ms;
@@ -11,10 +12,11 @@ use crate::store::deliveries::{self, AttemptRecord, ClaimLimits, Claimed};
 use crate::store::Db;
 use app::domain::DeliveryStatus;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 /// The longest sleep without looking at the queue (other processes' retries,
@@ -27,58 +29,46 @@ pub struct Context {
     pub owner: Arc<str>,
     pub settings: EngineSettings,
     pub records: mpsc::Sender<AttemptRecord>,
-    /// Attempts in flight per destination in this process.
-    pub in_flight: Mutex<HashMap<i64, i64>>,
+    /// Attempts in flight in this process, and per destination.
+    pub slots: Arc<Slots>,
 }
 
-impl Context {
-    /// Destinations with attempts in flight, and how many more each may take.
-    fn room(&self) -> Vec<(i64, i64)> {
-        let limit = self.settings.per_destination;
-        self.in_flight
-            .lock()
-            .map(|m| m.iter().map(|(d, n)| (*d, (limit - n).max(0))).collect())
-            .unwrap_or_default()
-    }
-
-    fn started(&self, destination: i64) {
-        if let Ok(mut m) = self.in_flight.lock() {
-            *m.entry(destination).or_default() += 1;
-        }
-    }
-
-    fn finished(&self, destination: i64) {
-        if let Ok(mut m) = self.in_flight.lock() {
-            if let Some(n) = m.get_mut(&destination) {
-                *n -= 1;
-                if *n <= 0 {
-                    m.remove(&destination);
-                }
-            }
-        }
-    }
-}
-
-pub async fn run(ctx: Context, mut stopped: watch::Receiver<bool>) {
+/// Claims due deliveries and starts them, and starts first attempts handed
+/// over by ingest; sleeps until the next due time, a wake-up or a hand-off.
+/// A hand-off alone does not trigger a claim: the next claim waits for its
+/// own reason (a wake-up, a due time, the poll).
+pub async fn run(
+    ctx: Context,
+    mut handed: mpsc::UnboundedReceiver<Handed>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let ctx = Arc::new(ctx);
-    let permits = Arc::new(Semaphore::new(ctx.settings.max_in_flight));
     let mut tasks = JoinSet::new();
+    let mut claim = true;
+    let mut deadline = Instant::now();
     while !*stopped.borrow() {
         while tasks.try_join_next().is_some() {}
-        let free = permits.available_permits().min(MAX_BATCH);
-        let claimed = if free == 0 {
-            0
-        } else {
-            claim_and_start(&ctx, &permits, &mut tasks, free).await
-        };
-        if claimed == free && free > 0 {
-            continue; // There may be more due right now.
+        if claim {
+            let free = ctx.slots.permits.available_permits().min(MAX_BATCH);
+            let claimed = if free == 0 {
+                0
+            } else {
+                claim_and_start(&ctx, &mut tasks, free).await
+            };
+            if claimed == free && free > 0 {
+                continue; // There may be more due right now.
+            }
+            deadline = Instant::now() + sleep_time(&ctx.parts.db).await;
         }
-        let wait = sleep_time(&ctx.parts.db).await;
+        claim = true;
         tokio::select! {
             () = ctx.parts.queue.wake.notified() => {},
-            () = tokio::time::sleep(wait) => {},
+            () = tokio::time::sleep_until(deadline) => {},
             _ = stopped.changed() => {},
+            Some(first) = handed.recv() => {
+                start_handed(&ctx, &mut tasks, first, &mut handed).await;
+                claim = false;
+            }
         }
     }
     drain(&ctx, tasks).await;
@@ -98,18 +88,13 @@ async fn sleep_time(db: &Db) -> Duration {
 }
 
 /// Claims up to `free` deliveries and starts their attempts; returns how many.
-async fn claim_and_start(
-    ctx: &Arc<Context>,
-    permits: &Arc<Semaphore>,
-    tasks: &mut JoinSet<()>,
-    free: usize,
-) -> usize {
+async fn claim_and_start(ctx: &Arc<Context>, tasks: &mut JoinSet<()>, free: usize) -> usize {
     let now = now_ms();
     let lease_until = now + i64::try_from(ctx.settings.lease.as_millis()).unwrap_or(60_000);
     let limits = ClaimLimits {
         batch: i64::try_from(free).unwrap_or(1),
         per_destination: ctx.settings.per_destination,
-        room: ctx.room(),
+        room: ctx.slots.room(),
     };
     let db = &ctx.parts.db;
     let claimed = match deliveries::claim(db, &ctx.owner, lease_until, now, &limits).await {
@@ -131,33 +116,94 @@ async fn claim_and_start(
         }
     };
     let count = claimed.len();
+    let mut unstarted = Vec::new();
     for delivery in claimed {
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            break;
+        // Ingest may have handed attempts into the room the claim was sized to.
+        let Some(slot) = ctx.slots.try_take(delivery.destination_id) else {
+            unstarted.push(delivery.id);
+            continue;
         };
         let target = targets.get(&delivery.destination_id).cloned();
         let body = bodies.get(&delivery.alert_id).cloned();
-        let ctx = ctx.clone();
-        ctx.started(delivery.destination_id);
-        let span = tracing::info_span!(
-            "delivery",
-            delivery_id = delivery.id,
-            destination_id = delivery.destination_id,
-            alert_id = delivery.alert_id,
-            attempt = delivery.attempts + 1
-        );
-        tasks.spawn(
-            async move {
-                let destination = delivery.destination_id;
-                let record = attempt(&ctx, delivery, target, body).await;
-                ctx.finished(destination);
-                let _ = ctx.records.send(record).await;
-                drop(permit);
-            }
-            .instrument(span),
-        );
+        spawn_attempt(ctx, tasks, delivery, target, body, slot);
+    }
+    let started = count - unstarted.len();
+    ctx.parts.queue.metrics.started(false, started as u64);
+    if !unstarted.is_empty() {
+        give_back(ctx, &unstarted).await;
     }
     count
+}
+
+/// Claimed deliveries with no room left go back to the queue at once,
+/// instead of waiting out their lease.
+async fn give_back(ctx: &Context, ids: &[i64]) {
+    match deliveries::give_back(&ctx.parts.db, &ctx.owner, ids).await {
+        Ok(n) => tracing::debug!(given_back = n, "claimed deliveries without room"),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not give back claimed deliveries; their leases run out")
+        }
+    }
+}
+
+/// Starts first attempts handed over by ingest (and any queued behind them).
+async fn start_handed(
+    ctx: &Arc<Context>,
+    tasks: &mut JoinSet<()>,
+    first: Handed,
+    more: &mut mpsc::UnboundedReceiver<Handed>,
+) {
+    let mut handed = vec![first];
+    while let Ok(next) = more.try_recv() {
+        handed.push(next);
+    }
+    let mut destination_ids: Vec<i64> = handed.iter().map(|h| h.delivery.destination_id).collect();
+    destination_ids.sort_unstable();
+    destination_ids.dedup();
+    let targets = match ctx
+        .parts
+        .targets
+        .load(&ctx.parts.db, &destination_ids)
+        .await
+    {
+        Ok(targets) => targets,
+        Err(err) => {
+            // Their leases run out and a claim picks them up.
+            tracing::warn!(error = %err, "cannot load handed deliveries' destinations");
+            return;
+        }
+    };
+    ctx.parts.queue.metrics.started(true, handed.len() as u64);
+    for h in handed {
+        let target = targets.get(&h.delivery.destination_id).cloned();
+        spawn_attempt(ctx, tasks, h.delivery, target, Some(h.body), h.slot);
+    }
+}
+
+fn spawn_attempt(
+    ctx: &Arc<Context>,
+    tasks: &mut JoinSet<()>,
+    delivery: Claimed,
+    target: Option<Result<Arc<Target>, String>>,
+    body: Option<Arc<[u8]>>,
+    slot: Taken,
+) {
+    let ctx = ctx.clone();
+    let span = tracing::info_span!(
+        "delivery",
+        delivery_id = delivery.id,
+        destination_id = delivery.destination_id,
+        alert_id = delivery.alert_id,
+        attempt = delivery.attempts + 1
+    );
+    tasks.spawn(
+        async move {
+            let record = attempt(&ctx, delivery, target, body).await;
+            let _ = ctx.records.send(record).await;
+            drop(slot);
+        }
+        .instrument(span),
+    );
 }
 
 type Loaded = (

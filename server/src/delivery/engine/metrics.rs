@@ -21,6 +21,8 @@ pub struct Metrics {
     buckets: [AtomicU64; 12],
     duration_count: AtomicU64,
     duration_sum_us: AtomicU64,
+    /// Attempts started: [from a claim, handed over by ingest].
+    started: [AtomicU64; 2],
 }
 
 fn class_index(status: Option<u16>) -> usize {
@@ -54,6 +56,16 @@ impl Metrics {
     }
 
     /// A delivery's state after an attempt: still pending means a retry is scheduled.
+    /// An attempt starts: claimed from the queue, or handed over by ingest.
+    pub fn started(&self, handed: bool, n: u64) {
+        self.started[usize::from(handed)].fetch_add(n, Relaxed);
+    }
+
+    /// Attempts started so far, handed over by ingest or claimed.
+    pub fn started_total(&self, handed: bool) -> u64 {
+        self.started[usize::from(handed)].load(Relaxed)
+    }
+
     pub fn outcome(&self, status: DeliveryStatus) {
         match status {
             DeliveryStatus::Delivered => &self.delivered,
@@ -93,6 +105,15 @@ impl Metrics {
                     self.attempts[i][j].load(Relaxed)
                 );
             }
+        }
+        let _ = writeln!(out, "# HELP alertwire_attempts_started_total Attempts started, by how they reached the engine: a claim of the queue, or handed over by ingest.");
+        let _ = writeln!(out, "# TYPE alertwire_attempts_started_total counter");
+        for (via, n) in ["claim", "ingest"].iter().zip(&self.started) {
+            let _ = writeln!(
+                out,
+                "alertwire_attempts_started_total{{via=\"{via}\"}} {}",
+                n.load(Relaxed)
+            );
         }
         let _ = writeln!(out, "# HELP alertwire_attempt_duration_seconds Time from sending a request to its full answer or failure.");
         let _ = writeln!(out, "# TYPE alertwire_attempt_duration_seconds histogram");

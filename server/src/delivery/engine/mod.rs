@@ -5,6 +5,7 @@
 //! processes through `LISTEN/NOTIFY`; a timer and a 1 s poll are the fallback.
 
 mod claimer;
+pub mod handoff;
 mod listen;
 pub mod metrics;
 mod recorder;
@@ -47,6 +48,8 @@ pub struct Queue {
     pub wake: Notify,
     pub metrics: Metrics,
     pub policy: RetryPolicy,
+    /// First attempts from ingest to this process's engine, when one runs.
+    pub handoff: handoff::Handoff,
 }
 
 impl Queue {
@@ -55,6 +58,7 @@ impl Queue {
             wake: Notify::new(),
             metrics: Metrics::default(),
             policy,
+            handoff: handoff::Handoff::default(),
         })
     }
 }
@@ -66,6 +70,7 @@ pub struct Engine {
     recorder: JoinHandle<()>,
     listener: Option<JoinHandle<()>>,
     db: Db,
+    queue: Arc<Queue>,
     owner: Arc<str>,
 }
 
@@ -89,14 +94,21 @@ impl Engine {
             Db::Sqlite(..) => None,
         };
         let db = parts.db.clone();
+        let slots = handoff::Slots::new(settings.max_in_flight, settings.per_destination);
+        let handed = parts
+            .queue
+            .handoff
+            .open(owner.clone(), settings.lease, slots.clone());
+        let queue = parts.queue.clone();
         let claimer = tokio::spawn(claimer::run(
             claimer::Context {
                 parts,
                 owner: owner.clone(),
                 settings,
                 records,
-                in_flight: Default::default(),
+                slots,
             },
+            handed,
             stopped,
         ));
         tracing::info!(owner = %owner, "delivery engine started");
@@ -106,6 +118,7 @@ impl Engine {
             recorder,
             listener,
             db,
+            queue,
             owner,
         }
     }
@@ -113,6 +126,8 @@ impl Engine {
     /// Stops claiming, lets attempts in flight finish (or gives their leases
     /// back), writes every finished attempt, and returns.
     pub async fn shutdown(self) {
+        // No more hand-offs: what ingest stores from now on waits in the queue.
+        self.queue.handoff.close();
         let _ = self.stop.send(true);
         if let Some(listener) = self.listener {
             listener.abort();
