@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 use tracing::Instrument;
 
 /// The longest sleep without looking at the queue (other processes' retries,
@@ -33,42 +32,54 @@ pub struct Context {
     pub slots: Arc<Slots>,
 }
 
-/// Claims due deliveries and starts them, and starts first attempts handed
-/// over by ingest; sleeps until the next due time, a wake-up or a hand-off.
-/// A hand-off alone does not trigger a claim: the next claim waits for its
-/// own reason (a wake-up, a due time, the poll).
+/// Claims due deliveries and starts them; sleeps until the next due time, a
+/// wake-up or the poll. First attempts handed over by ingest are started by
+/// a task of their own beside it, so they never wait behind a claim.
 pub async fn run(
     ctx: Context,
-    mut handed: mpsc::UnboundedReceiver<Handed>,
+    handed: mpsc::UnboundedReceiver<Handed>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let ctx = Arc::new(ctx);
+    let handing = tokio::spawn(run_handed(ctx.clone(), handed, stopped.clone()));
     let mut tasks = JoinSet::new();
-    let mut claim = true;
-    let mut deadline = Instant::now();
     while !*stopped.borrow() {
         while tasks.try_join_next().is_some() {}
-        if claim {
-            let free = ctx.slots.permits.available_permits().min(MAX_BATCH);
-            let claimed = if free == 0 {
-                0
-            } else {
-                claim_and_start(&ctx, &mut tasks, free).await
-            };
-            if claimed == free && free > 0 {
-                continue; // There may be more due right now.
-            }
-            deadline = Instant::now() + sleep_time(&ctx.parts.db).await;
+        let free = ctx.slots.permits.available_permits().min(MAX_BATCH);
+        let claimed = if free == 0 {
+            0
+        } else {
+            claim_and_start(&ctx, &mut tasks, free).await
+        };
+        if claimed == free && free > 0 {
+            continue; // There may be more due right now.
         }
-        claim = true;
+        let wait = sleep_time(&ctx.parts.db).await;
         tokio::select! {
             () = ctx.parts.queue.wake.notified() => {},
-            () = tokio::time::sleep_until(deadline) => {},
+            () = tokio::time::sleep(wait) => {},
             _ = stopped.changed() => {},
-            Some(first) = handed.recv() => {
-                start_handed(&ctx, &mut tasks, first, &mut handed).await;
-                claim = false;
-            }
+        }
+    }
+    drain(&ctx, tasks).await;
+    let _ = handing.await;
+}
+
+/// Starts handed-over first attempts as they come, until the engine stops.
+async fn run_handed(
+    ctx: Arc<Context>,
+    mut handed: mpsc::UnboundedReceiver<Handed>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut tasks = JoinSet::new();
+    while !*stopped.borrow() {
+        while tasks.try_join_next().is_some() {}
+        tokio::select! {
+            next = handed.recv() => match next {
+                Some(first) => start_handed(&ctx, &mut tasks, first, &mut handed).await,
+                None => break,
+            },
+            changed = stopped.changed() => if changed.is_err() { break },
         }
     }
     drain(&ctx, tasks).await;
