@@ -5,7 +5,8 @@
 //! destinations and one rule sending to all of them, then prints, each
 //! throughput beside the raw HTTPS ceiling measured just before it:
 //! - throughput with events posted 100 a request, then one a request over 16
-//!   connections (and that run's single-event ingest rate);
+//!   connections (and that run's single-event ingest rate), and single-event
+//!   ingest alone (destinations disabled, so nothing is delivered meanwhile);
 //! - on PostgreSQL, throughput with 1, 2 and 4 server processes on one database;
 //! - ingest-to-receipt latency at a steady 1,000 deliveries/s;
 //! - how late retries start with 100,000 more retries scheduled;
@@ -354,6 +355,8 @@ async fn run(bench: &Bench, server: &Server) -> Result<(), Error> {
     let per = (server.usage().cpu - cpu) * 1000.0 / (THROUGHPUT_EVENTS * DESTINATIONS) as f64;
     println!("throughput, events one a request over {SINGLE_CONNECTIONS} connections: {rate:.0} deliveries/s = {}; server CPU {per:.3} ms a delivery", ratio(rate, ceiling));
     println!("single-event ingest over {SINGLE_CONNECTIONS} connections (during that run): {ingest:.0} events/s accepted");
+    let alone = ingest_alone(&api, &destination_ids).await?;
+    println!("single-event ingest alone over {SINGLE_CONNECTIONS} connections (destinations disabled: events and alerts stored, nothing to deliver): {alone:.0} events/s accepted");
     if bench.postgres {
         processes(bench, server).await?;
     }
@@ -383,6 +386,51 @@ async fn run(bench: &Bench, server: &Server) -> Result<(), Error> {
         usage.cpu, usage.peak_mib
     );
     Ok(())
+}
+
+/// Single-event ingest with the engine idle: every destination disabled, so
+/// events raise their alerts and nothing is queued. 3,000 POSTs over 16
+/// connections; events accepted/s, first POST to last answer.
+async fn ingest_alone(api: &Arc<Api>, destinations: &[i64]) -> Result<f64, Error> {
+    let toggle = |enabled: bool| async move {
+        for id in destinations {
+            let url = format!("{}/api/v1/destinations/{id}", api.base);
+            let answer = api
+                .client
+                .patch(url)
+                .bearer_auth(&api.key)
+                .json(&json!({ "enabled": enabled }))
+                .send()
+                .await?;
+            if !answer.status().is_success() {
+                return Err(format!("PATCH destination {id}: {}", answer.status()).into());
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    toggle(false).await?;
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..SINGLE_CONNECTIONS {
+        let (api, next) = (api.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= THROUGHPUT_EVENTS {
+                    break;
+                }
+                api.post("/events", event(2_000_000 + i)).await?;
+            }
+            Ok::<_, Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let rate = THROUGHPUT_EVENTS as f64 / started.elapsed().as_secs_f64();
+    toggle(true).await?;
+    Ok(rate)
 }
 
 /// PostgreSQL: the batch throughput with 1, 2 and 4 server processes on the one database.
