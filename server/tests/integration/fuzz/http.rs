@@ -294,9 +294,10 @@ async fn send(
     let text = response.text().await.unwrap_or_default();
     if status.is_server_error() {
         return Err(format!(
-            "{status} {method} {}: {}",
+            "{status} {method} {}: {}\n  sent: {}",
             short(&url),
-            short(&text)
+            short(&text),
+            short(&format!("{:?}", case.body))
         ));
     }
     if is_api && status.is_client_error() {
@@ -313,9 +314,9 @@ async fn send(
     Ok(status)
 }
 
-/// The start of a long URL or answer, for the failure list.
+/// The start of a long URL, answer or body, for the failure list.
 fn short(text: &impl ToString) -> String {
-    text.to_string().chars().take(240).collect()
+    text.to_string().chars().take(600).collect()
 }
 
 /// Cases per engine: `ALERTWIRE_FUZZ_HTTP_CASES`, else `PROPTEST_CASES`, else 150.

@@ -63,8 +63,66 @@ async fn a_sign_in_email_with_a_nul_is_a_form_error(app: &TestApp) {
     assert!(body.contains("valid email address"), "{body}");
 }
 
+/// Found by a 100,000-case HTTP run: server functions answered 500 with an
+/// empty body to a form holding one huge value (a 70,000-character id, a
+/// JSON object of thousands of keys, a 2,000-character field name).
+async fn server_functions_refuse_huge_form_values_without_a_500(app: &TestApp) {
+    let admin = app.signed_in("ada@example.com", "admin").await;
+    let long = "x".repeat(70_000);
+    // Its error echoes it past the 1 MiB the error re-read allows.
+    let huge = "x".repeat(1_200_000);
+    let keys: String = (0..5_000).map(|i| format!("\"k{i}\":{i},")).collect();
+    let object = format!("{{{}}}", keys.trim_end_matches(','));
+    let sigma = "\u{3a3}".repeat(2_000);
+    let cases: [(&str, Vec<(&str, &str)>); 5] = [
+        (
+            "start_redelivery",
+            vec![("destination_id", long.as_str()), ("range", "24h")],
+        ),
+        (
+            "start_redelivery",
+            vec![("since", "Rru"), ("until", object.as_str())],
+        ),
+        (
+            "redelivery_preview",
+            vec![(sigma.as_str(), "1"), ("range", "24h")],
+        ),
+        (
+            "save_notification_settings",
+            vec![("destination_ids", object.as_str())],
+        ),
+        (
+            "save_notification_settings",
+            vec![("enabled", "[]"), ("destination_ids", long.as_str())],
+        ),
+    ];
+    for (function, form) in cases {
+        let response = app.call(&admin, function, &form).await;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert!(
+            !status.is_server_error(),
+            "{function} {:?}: {status} {}",
+            form.iter()
+                .map(|(k, v)| (k.len(), v.len()))
+                .collect::<Vec<_>>(),
+            body.chars().take(300).collect::<String>()
+        );
+    }
+    let form = [("destination_id", huge.as_str()), ("range", "24h")];
+    let response = app.call(&admin, "redelivery_preview", &form).await;
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body = response.text().await.unwrap_or_default();
+    assert!(
+        body.contains("far too long"),
+        "{}",
+        &body[..body.len().min(300)]
+    );
+}
+
 crate::on_both_engines!(
     a_repeated_query_parameter_gets_the_error_shape,
     an_alert_id_with_a_nul_gets_the_error_shape,
-    a_sign_in_email_with_a_nul_is_a_form_error
+    a_sign_in_email_with_a_nul_is_a_form_error,
+    server_functions_refuse_huge_form_values_without_a_500
 );
