@@ -287,7 +287,16 @@ async fn send(
         Body::Form(pairs) => request.form(pairs),
         Body::Raw(kind, bytes) => request.header(CONTENT_TYPE, *kind).body(bytes.clone()),
     };
-    let response = match request.send().await {
+    // A pooled connection the server closed after the previous answer fails
+    // the next request before it is sent: one more try, on a new connection.
+    let again = request.try_clone();
+    let sent = match (request.send().await, again) {
+        (Err(e), Some(again)) if !e.is_builder() && url.as_str().len() <= MAX_HEAD => {
+            again.send().await
+        }
+        (sent, _) => sent,
+    };
+    let response = match sent {
         Ok(response) => response,
         // hyper refuses a request head past its buffer (about 400 KiB) by closing
         // the connection, which the client reports as an error, not a status.
