@@ -110,18 +110,9 @@ async fn count(state: &State, db: &Db) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::DbTarget;
 
     async fn empty_db() -> Db {
-        let path = std::env::temp_dir().join(format!(
-            "alertwire_admission_{}_{}.db",
-            std::process::id(),
-            now_ms()
-        ));
-        let target = DbTarget::parse(&format!("sqlite://{}", path.display())).unwrap();
-        let db = Db::connect(&target).await.unwrap();
-        db.migrate().await.unwrap();
-        db
+        crate::store::empty_test_db("admission").await
     }
 
     /// Found by bench_shedding (21,374 queued past a bound of 20,000): a count

@@ -16,7 +16,7 @@ use super::admission::Admission;
 use crate::clock::now_ms;
 use crate::delivery::engine::handoff::Reservation;
 use crate::delivery::engine::Queue;
-use crate::store::alerts::{self as rows, IngestBatch, Lease, Stored};
+use crate::store::alerts::{self as rows, IngestBatch, Lease, NewDelivery, Stored};
 use crate::store::deliveries::Claimed;
 use crate::store::{Db, StoreError};
 use std::sync::{Arc, OnceLock};
@@ -173,31 +173,16 @@ impl Writer {
     /// are due now; those that got it are marked to be stored leased.
     fn reserve(&self, group: &mut [Pending]) -> Option<Reservation> {
         let now = now_ms();
-        let mut planned = Vec::new();
-        for pending in group.iter() {
-            for event in &pending.batch.events {
-                for alert in &event.alerts {
-                    let due = pending.batch.times.first_attempt_at <= now;
-                    planned.extend(
-                        alert
-                            .deliveries
-                            .iter()
-                            .map(|d| due.then_some(d.destination)),
-                    );
-                }
-            }
-        }
+        let planned: Vec<Option<i64>> = group
+            .iter()
+            .flat_map(|p| {
+                let due = p.batch.times.first_attempt_at <= now;
+                deliveries(p).map(move |d| due.then_some(d.destination))
+            })
+            .collect();
         let reservation = self.queue.handoff.reserve(&planned, now)?;
-        let mut i = 0;
-        for pending in group.iter_mut() {
-            for event in &mut pending.batch.events {
-                for alert in &mut event.alerts {
-                    for d in &mut alert.deliveries {
-                        d.leased = reservation.has(i);
-                        i += 1;
-                    }
-                }
-            }
+        for (i, d) in deliveries_mut(group).enumerate() {
+            d.leased = reservation.has(i);
         }
         Some(reservation)
     }
@@ -212,15 +197,29 @@ impl Writer {
 
     fn stored(&self, pending: &Pending) {
         self.admission.stored(pending.deliveries);
-        let waiting = pending.batch.events.iter().any(|e| {
-            e.alerts
-                .iter()
-                .any(|a| a.deliveries.iter().any(|d| !d.leased))
-        });
-        if waiting {
+        if deliveries(pending).any(|d| !d.leased) {
             self.queue.wake.notify_one();
         }
     }
+}
+
+/// A request's deliveries, in the order the write stores them.
+fn deliveries(pending: &Pending) -> impl Iterator<Item = &NewDelivery> {
+    pending
+        .batch
+        .events
+        .iter()
+        .flat_map(|e| e.alerts.iter().flat_map(|a| &a.deliveries))
+}
+
+/// A group's deliveries, in write order, to mark them leased or not.
+fn deliveries_mut(group: &mut [Pending]) -> impl Iterator<Item = &mut NewDelivery> {
+    group.iter_mut().flat_map(|p| {
+        p.batch
+            .events
+            .iter_mut()
+            .flat_map(|e| e.alerts.iter_mut().flat_map(|a| &mut a.deliveries))
+    })
 }
 
 /// The webhook body of each leased delivery, by its place in the write.
@@ -247,20 +246,11 @@ fn with_bodies(
 mod tests {
     use super::*;
     use crate::delivery::engine::RetryPolicy;
-    use crate::store::alerts::{IngestTimes, NewAlert, NewDelivery, NewEvent};
-    use crate::store::DbTarget;
+    use crate::store::alerts::{IngestTimes, NewAlert, NewEvent};
     use std::time::Duration;
 
     async fn empty_db() -> Db {
-        let path = std::env::temp_dir().join(format!(
-            "alertwire_ingest_groups_{}_{}.db",
-            std::process::id(),
-            crate::clock::now_ms()
-        ));
-        let target = DbTarget::parse(&format!("sqlite://{}", path.display())).unwrap();
-        let db = Db::connect(&target).await.unwrap();
-        db.migrate().await.unwrap();
-        db
+        crate::store::empty_test_db("ingest_groups").await
     }
 
     /// An event raising no alert, or (`broken`) one whose delivery names a

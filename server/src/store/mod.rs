@@ -256,3 +256,18 @@ fn out_of_transaction(conn: &sqlx::SqliteConnection) -> bool {
 pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
+
+/// A fresh, migrated SQLite database in the temporary directory, for unit
+/// tests; `name` keeps the files of different tests apart.
+#[cfg(test)]
+pub(crate) async fn empty_test_db(name: &str) -> Db {
+    let path = std::env::temp_dir().join(format!(
+        "alertwire_{name}_{}_{}.db",
+        std::process::id(),
+        crate::clock::now_ms()
+    ));
+    let target = DbTarget::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let db = Db::connect(&target).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
