@@ -152,7 +152,9 @@ impl Writer {
             // its rules were read): the others must not fail with it. A
             // database that is down or full fails each alike, so no retry then.
             Err(err) if group.len() > 1 && !err.is_unavailable() => {
+                // Written again unleased: the engine must be woken for them.
                 drop(reservation);
+                deliveries_mut(&mut group).for_each(|d| d.leased = false);
                 tracing::warn!(error = %err, requests = group.len(), "a group ingest failed; writing its requests one by one");
                 for pending in group {
                     let result = rows::ingest(&self.db, &[&pending.batch], None).await;
