@@ -7,11 +7,11 @@ use crate::crypto::{CryptoError, SecretBox};
 use crate::domain::destination::{Auth, KeptSecrets};
 use crate::domain::header::{is_sensitive, CustomHeader, HeaderName};
 use crate::store::destinations::{self as rows, DestinationRow};
-use crate::store::{Db, StoreResult};
+use crate::store::{generation, Db, StoreResult};
 use app::model::AuthKind;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Purposes bound into sealed values (see `crypto`).
 pub const AUTH_PURPOSE: &str = "destination.auth";
@@ -78,31 +78,110 @@ pub enum Unsendable {
     Url,
 }
 
-/// Opens destinations' secrets with the instance's key.
+/// A destination as `Targets::load` gives it: ready, or why it cannot be sent to.
+pub type Loaded = Result<Arc<Target>, String>;
+
+/// Opens destinations' secrets with the instance's key, and keeps what it
+/// opened while the configuration generation holds (`store::generation`), so
+/// the engine neither reads nor decrypts a destination per batch.
 #[derive(Clone)]
 pub struct Targets {
     secrets: SecretBox,
+    kept: Arc<Mutex<Kept>>,
+}
+
+/// Destinations opened at one generation.
+#[derive(Default)]
+struct Kept {
+    generation: i64,
+    targets: HashMap<i64, KeptTarget>,
+}
+
+struct KeptTarget {
+    target: Loaded,
+    /// When the previous signing secret's grace ends: the entry is opened
+    /// again then, so that secret stops signing on time.
+    stale_at: Option<i64>,
+}
+
+impl KeptTarget {
+    fn fresh(&self, now: i64) -> bool {
+        self.stale_at.is_none_or(|at| now < at)
+    }
 }
 
 impl Targets {
     pub fn new(secrets: SecretBox) -> Self {
-        Targets { secrets }
+        Targets {
+            secrets,
+            kept: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // Only a cache: what a panicking holder left is still usable.
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The destination if it is kept, fresh, at exactly `generation`.
+    pub fn kept(&self, generation: i64, id: i64, now: i64) -> Option<Loaded> {
+        let kept = self.lock();
+        if kept.generation != generation {
+            return None;
+        }
+        kept.targets
+            .get(&id)
+            .filter(|k| k.fresh(now))
+            .map(|k| k.target.clone())
     }
 
     /// The given destinations, each ready to send to or the reason it is not.
-    pub async fn load(
-        &self,
-        db: &Db,
-        ids: &[i64],
-    ) -> StoreResult<HashMap<i64, Result<Arc<Target>, String>>> {
-        let rows = rows::by_ids(db, ids).await?;
-        Ok(rows
+    /// Costs one read of the generation when all of them are kept.
+    pub async fn load(&self, db: &Db, ids: &[i64]) -> StoreResult<HashMap<i64, Loaded>> {
+        let generation = generation::current(db).await?;
+        let now = now_ms();
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let mut kept = self.lock();
+            if kept.generation < generation {
+                kept.generation = generation;
+                kept.targets.clear();
+            }
+            for id in ids {
+                match kept.targets.get(id) {
+                    // A reader behind the kept generation reads for itself.
+                    Some(k) if kept.generation == generation && k.fresh(now) => {
+                        found.insert(*id, k.target.clone());
+                    }
+                    _ => missing.push(*id),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let rows = rows::by_ids(db, &missing).await?;
+        let opened: Vec<(i64, KeptTarget)> = rows
             .iter()
             .map(|row| {
                 let target = self.target(row).map(Arc::new).map_err(|e| e.to_string());
-                (row.id, target)
+                let stale_at = row.previous_secret_expires_at.filter(|at| *at > now);
+                (row.id, KeptTarget { target, stale_at })
             })
-            .collect())
+            .collect();
+        let mut kept = self.lock();
+        // Rows read at an older generation than the one kept now are not kept.
+        let keep = kept.generation == generation;
+        for (id, k) in opened {
+            found.insert(id, k.target.clone());
+            if keep {
+                kept.targets.insert(id, k);
+            }
+        }
+        Ok(found)
     }
 
     pub fn target(&self, row: &DestinationRow) -> Result<Target, Unsendable> {

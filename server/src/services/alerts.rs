@@ -52,7 +52,7 @@ impl Services {
         &self,
         events: Vec<ValidEvent>,
     ) -> Result<Vec<EventOutcome>, AppError> {
-        let rules = self.active_rules().await?;
+        let (generation, rules) = self.active_rules().await?;
         let now = now_ms();
         let prepared = events
             .into_iter()
@@ -80,7 +80,7 @@ impl Services {
         let stored = self
             .inner
             .ingest
-            .store(batch, new_deliveries)
+            .store(batch, new_deliveries, generation)
             .await
             .map_err(|err| match err {
                 GroupError::Store(err) => internal_ref(&err),

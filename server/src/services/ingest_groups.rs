@@ -16,6 +16,7 @@ use super::admission::Admission;
 use crate::clock::now_ms;
 use crate::delivery::engine::handoff::Reservation;
 use crate::delivery::engine::Queue;
+use crate::delivery::targets::{Loaded, Targets};
 use crate::store::alerts::{self as rows, IngestBatch, Lease, NewDelivery, Stored};
 use crate::store::deliveries::Claimed;
 use crate::store::{Db, StoreError};
@@ -34,6 +35,8 @@ const POSTGRES_WRITERS: usize = 4;
 struct Pending {
     batch: IngestBatch,
     deliveries: i64,
+    /// The configuration generation its rules were read at.
+    generation: i64,
     reply: oneshot::Sender<Result<Vec<Stored>, GroupError>>,
 }
 
@@ -43,6 +46,8 @@ struct Writer {
     db: Db,
     admission: Admission,
     queue: Arc<Queue>,
+    /// Destinations the engine keeps, handed with their deliveries.
+    targets: Targets,
 }
 
 /// The door requests go through; the writer task starts with the first one.
@@ -52,12 +57,13 @@ pub(crate) struct IngestGroups {
 }
 
 impl IngestGroups {
-    pub(crate) fn new(db: Db, admission: Admission, queue: Arc<Queue>) -> Self {
+    pub(crate) fn new(db: Db, admission: Admission, queue: Arc<Queue>, targets: Targets) -> Self {
         IngestGroups {
             writer: Writer {
                 db,
                 admission,
                 queue,
+                targets,
             },
             sender: OnceLock::new(),
         }
@@ -70,6 +76,7 @@ impl IngestGroups {
         &self,
         batch: IngestBatch,
         deliveries: i64,
+        generation: i64,
     ) -> Result<Vec<Stored>, GroupError> {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -80,6 +87,7 @@ impl IngestGroups {
         let pending = Pending {
             batch,
             deliveries,
+            generation,
             reply,
         };
         if let Err(unsent) = sender.send(pending) {
@@ -141,7 +149,7 @@ impl Writer {
         match rows::ingest(&self.db, &batches, lease).await {
             Ok(ingested) => {
                 if let Some(reservation) = reservation {
-                    reservation.hand(with_bodies(&group, ingested.leased));
+                    reservation.hand(handed(&self.targets, &group, ingested.leased));
                 }
                 for (pending, stored) in group.into_iter().zip(ingested.stored) {
                     self.stored(&pending);
@@ -224,23 +232,36 @@ fn deliveries_mut(group: &mut [Pending]) -> impl Iterator<Item = &mut NewDeliver
     })
 }
 
-/// The webhook body of each leased delivery, by its place in the write.
-fn with_bodies(
+/// What the engine needs of each leased delivery, by its place in the write:
+/// its webhook body, and its destination if the engine keeps it at the
+/// generation the request's rules were read at (so no read is needed).
+fn handed(
+    targets: &Targets,
     group: &[Pending],
     leased: Vec<(usize, Claimed)>,
-) -> Vec<(usize, Claimed, Arc<[u8]>)> {
-    let mut bodies: Vec<Arc<[u8]>> = Vec::new();
+) -> Vec<(usize, Claimed, Arc<[u8]>, Option<Loaded>)> {
+    let mut parts: Vec<(Arc<[u8]>, i64, i64)> = Vec::new();
     for pending in group {
         for event in &pending.batch.events {
             for alert in &event.alerts {
                 let body: Arc<[u8]> = Arc::from(alert.payload.as_bytes());
-                bodies.extend(alert.deliveries.iter().map(|_| body.clone()));
+                parts.extend(
+                    alert
+                        .deliveries
+                        .iter()
+                        .map(|d| (body.clone(), d.destination, pending.generation)),
+                );
             }
         }
     }
+    let now = now_ms();
     leased
         .into_iter()
-        .filter_map(|(i, claimed)| bodies.get(i).map(|b| (i, claimed, b.clone())))
+        .filter_map(|(i, claimed)| {
+            let (body, destination, generation) = parts.get(i)?;
+            let target = targets.kept(*generation, *destination, now);
+            Some((i, claimed, body.clone(), target))
+        })
         .collect()
 }
 
@@ -255,10 +276,29 @@ mod tests {
         crate::store::empty_test_db("ingest_groups").await
     }
 
+    fn groups(db: &Db, admission: &Admission, queue: Arc<Queue>) -> Arc<IngestGroups> {
+        let secrets = crate::crypto::SecretBox::new(&crate::secret_key::SecretKey([7; 32]));
+        Arc::new(IngestGroups::new(
+            db.clone(),
+            admission.clone(),
+            queue,
+            Targets::new(secrets),
+        ))
+    }
+
+    async fn exec(db: &Db, sql: &str) {
+        crate::store::affected!(db, pool => sqlx::query(sql).execute(pool).await).unwrap();
+    }
+
     /// An event raising no alert, or (`broken`) one whose delivery names a
     /// destination that does not exist, as if deleted since the rules were read.
     fn batch(name: &str, broken: bool) -> IngestBatch {
-        let alerts = if broken {
+        with_delivery(name, broken.then_some(999_999))
+    }
+
+    /// An event whose one alert has a delivery to `destination`, if given.
+    fn with_delivery(name: &str, destination: Option<i64>) -> IngestBatch {
+        let alerts = if let Some(destination) = destination {
             vec![NewAlert {
                 public_id: format!("alert_{name}"),
                 rule_id: 1,
@@ -266,7 +306,7 @@ mod tests {
                 alert_type: "schema".into(),
                 payload: "{}".into(),
                 deliveries: vec![NewDelivery {
-                    destination: 999_999,
+                    destination,
                     msg_id: format!("msg_{name}"),
                     leased: false,
                 }],
@@ -301,14 +341,14 @@ mod tests {
         let db = empty_db().await;
         let admission = Admission::new(9);
         let queue = Queue::new(RetryPolicy::new(vec![Duration::ZERO]));
-        let groups = Arc::new(IngestGroups::new(db.clone(), admission.clone(), queue));
+        let groups = groups(&db, &admission, queue);
         for _ in 0..3 {
             admission.admit(&db, 3).await.unwrap();
         }
         let gate = db.write_turn().await;
         let store = |name: &'static str, broken: bool| {
             let groups = groups.clone();
-            tokio::spawn(async move { groups.store(batch(name, broken), 3).await })
+            tokio::spawn(async move { groups.store(batch(name, broken), 3, 0).await })
         };
         let first = store("first", false);
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -331,5 +371,60 @@ mod tests {
         // 6 stored and 3 given back: room for exactly 3 more.
         admission.admit(&db, 3).await.unwrap();
         assert!(admission.admit(&db, 1).await.is_err());
+    }
+
+    /// A group written again request by request stores its deliveries
+    /// unleased: the engine is woken to claim them, not left to its poll.
+    #[tokio::test]
+    async fn a_group_written_again_wakes_the_engine_for_its_deliveries() {
+        let db = empty_db().await;
+        exec(
+            &db,
+            "INSERT INTO rules (id, name, alert_type, enabled, created_at, updated_at) \
+                   VALUES (1, 'r', 'schema', TRUE, 0, 0)",
+        )
+        .await;
+        exec(&db, "INSERT INTO destinations (id, name, url, auth_type, signing_secret, created_at, updated_at) \
+                   VALUES (1, 'd', 'https://example.com/', 'none', 's', 0, 0)").await;
+        let admission = Admission::new(100);
+        let queue = Queue::new(RetryPolicy::new(vec![Duration::ZERO]));
+        let slots = crate::delivery::engine::handoff::Slots::new(10, 10);
+        let mut inbox = queue
+            .handoff
+            .open(Arc::from("engine"), Duration::from_secs(60), slots);
+        let groups = groups(&db, &admission, queue.clone());
+        admission.admit(&db, 3).await.unwrap();
+        let gate = db.write_turn().await;
+        let store = |name: &'static str, destination: i64| {
+            let groups = groups.clone();
+            tokio::spawn(async move {
+                groups
+                    .store(with_delivery(name, Some(destination)), 1, 0)
+                    .await
+            })
+        };
+        let first = store("first", 1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let broken = store("broken", 999_999);
+        let third = store("third", 1);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(gate);
+        assert!(first.await.unwrap().is_ok());
+        assert!(broken.await.unwrap().is_err());
+        assert!(third.await.unwrap().is_ok());
+
+        // The first was written alone, leased and handed over: no wake-up for it.
+        let handed = inbox
+            .try_recv()
+            .expect("the first delivery was handed over");
+        assert!(inbox.try_recv().is_err(), "only the first was handed over");
+        let unleased: Vec<String> = crate::store::on_db!(&db, pool => sqlx::query_scalar(
+            "SELECT msg_id FROM deliveries WHERE lease_owner IS NULL").fetch_all(pool).await)
+        .unwrap();
+        assert_eq!(unleased, ["msg_third"]);
+        assert_ne!(handed.delivery.msg_id, "msg_third");
+        tokio::time::timeout(Duration::from_millis(100), queue.wake.notified())
+            .await
+            .expect("the engine was woken for the unleased delivery");
     }
 }

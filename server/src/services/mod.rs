@@ -72,24 +72,33 @@ struct Inner {
     users_exist: AtomicBool,
     admission: admission::Admission,
     ingest: ingest_groups::IngestGroups,
+    /// Rules as ingest matches them, kept while the configuration generation holds.
+    active_rules: crate::store::generation::Cached<Vec<rules::ActiveRule>>,
 }
 
 impl Services {
     pub fn new(db: Db, deps: Deps) -> Self {
         let admission = admission::Admission::new(deps.max_queued);
+        let targets = Targets::new(deps.secrets.clone());
         Services {
             inner: Arc::new(Inner {
-                targets: Targets::new(deps.secrets.clone()),
+                targets: targets.clone(),
                 passwords: PasswordGate::for_this_machine(),
                 pruned: retention::Pruned::default(),
                 live: LiveFeed::new(db.clone()),
                 jobs: jobs::JobCounters::default(),
                 job_wake: tokio::sync::Notify::new(),
                 admission: admission.clone(),
-                ingest: ingest_groups::IngestGroups::new(db.clone(), admission, deps.queue.clone()),
+                ingest: ingest_groups::IngestGroups::new(
+                    db.clone(),
+                    admission,
+                    deps.queue.clone(),
+                    targets.clone(),
+                ),
                 db,
                 deps,
                 users_exist: AtomicBool::new(false),
+                active_rules: Default::default(),
             }),
         }
     }

@@ -5,11 +5,13 @@ use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::domain::glob::AssetPattern;
 use crate::domain::rule::parse;
+use crate::store::generation;
 use crate::store::rules::{self as rows, RuleFields, RuleRow, RuleTarget};
 use app::domain::{AuditAction, ObjectKind};
 use app::error::{AppError, FormErrors};
 use app::model::{RuleDestination, RuleForm, RuleView, RulesPage};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -179,29 +181,39 @@ impl Services {
         Ok(())
     }
 
-    /// Enabled rules with their enabled destinations, for matching events.
-    pub(crate) async fn active_rules(&self) -> Result<Vec<ActiveRule>, AppError> {
+    /// Enabled rules with their enabled destinations, for matching events:
+    /// read again only when the configuration generation has moved. Also
+    /// the generation they hold at, for the destinations of the alerts.
+    pub(crate) async fn active_rules(&self) -> Result<(i64, Arc<Vec<ActiveRule>>), AppError> {
         let db = self.db();
+        let generation = generation::current(db).await.map_err(internal)?;
+        if let Some(rules) = self.inner.active_rules.get(generation) {
+            return Ok((generation, rules));
+        }
         let rules = rows::list(db).await.map_err(internal)?;
         let targets = rows::targets(db, None).await.map_err(internal)?;
-        Ok(rules
-            .into_iter()
-            .filter(|r| r.enabled)
-            .map(|r| ActiveRule {
-                pattern: r
-                    .asset_pattern
-                    .as_deref()
-                    .and_then(|p| AssetPattern::parse(p).ok()),
-                destinations: targets
-                    .iter()
-                    .filter(|t| t.rule_id == r.id && t.enabled)
-                    .map(|t| t.destination_id)
-                    .collect(),
-                id: r.id,
-                name: r.name,
-                alert_type: r.alert_type,
-            })
-            .collect())
+        let active = Arc::new(
+            rules
+                .into_iter()
+                .filter(|r| r.enabled)
+                .map(|r| ActiveRule {
+                    pattern: r
+                        .asset_pattern
+                        .as_deref()
+                        .and_then(|p| AssetPattern::parse(p).ok()),
+                    destinations: targets
+                        .iter()
+                        .filter(|t| t.rule_id == r.id && t.enabled)
+                        .map(|t| t.destination_id)
+                        .collect(),
+                    id: r.id,
+                    name: r.name,
+                    alert_type: r.alert_type,
+                })
+                .collect(),
+        );
+        self.inner.active_rules.put(generation, Arc::clone(&active));
+        Ok((generation, active))
     }
 }
 

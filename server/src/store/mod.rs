@@ -11,6 +11,7 @@ pub mod auto_disable;
 pub mod deliveries;
 pub mod destinations;
 pub mod files;
+pub mod generation;
 pub mod health;
 pub mod jobs;
 pub mod live;
@@ -261,10 +262,13 @@ pub fn id_list(ids: &[i64]) -> String {
 /// tests; `name` keeps the files of different tests apart.
 #[cfg(test)]
 pub(crate) async fn empty_test_db(name: &str) -> Db {
+    // Tests of one module run in parallel, often within the same millisecond.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let path = std::env::temp_dir().join(format!(
-        "alertwire_{name}_{}_{}.db",
+        "alertwire_{name}_{}_{}_{}.db",
         std::process::id(),
-        crate::clock::now_ms()
+        crate::clock::now_ms(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let target = DbTarget::parse(&format!("sqlite://{}", path.display())).unwrap();
     let db = Db::connect(&target).await.unwrap();

@@ -13,6 +13,7 @@ mod audit_log;
 mod auto_disable;
 mod bulk_redelivery;
 mod cli;
+mod config_cache;
 mod crashes;
 mod credentials;
 mod delivery_filters;

@@ -6,7 +6,7 @@ use super::retry::Next;
 use super::{EngineSettings, Parts};
 use crate::clock::now_ms;
 use crate::delivery::request::{build, masked, Signed};
-use crate::delivery::targets::Target;
+use crate::delivery::targets::Loaded;
 use crate::delivery::{Attempt, MAX_RESPONSE_BYTES};
 use crate::store::deliveries::{self, AttemptRecord, ClaimLimits, Claimed};
 use crate::store::Db;
@@ -168,25 +168,37 @@ async fn start_handed(
     while let Ok(next) = more.try_recv() {
         handed.push(next);
     }
-    let mut destination_ids: Vec<i64> = handed.iter().map(|h| h.delivery.destination_id).collect();
+    // Ingest hands most with their destination; only the rest are read.
+    let mut destination_ids: Vec<i64> = handed
+        .iter()
+        .filter(|h| h.target.is_none())
+        .map(|h| h.delivery.destination_id)
+        .collect();
     destination_ids.sort_unstable();
     destination_ids.dedup();
-    let targets = match ctx
-        .parts
-        .targets
-        .load(&ctx.parts.db, &destination_ids)
-        .await
-    {
-        Ok(targets) => targets,
-        Err(err) => {
-            // Their leases run out and a claim picks them up.
-            tracing::warn!(error = %err, "cannot load handed deliveries' destinations");
-            return;
+    let targets = if destination_ids.is_empty() {
+        HashMap::new()
+    } else {
+        match ctx
+            .parts
+            .targets
+            .load(&ctx.parts.db, &destination_ids)
+            .await
+        {
+            Ok(targets) => targets,
+            Err(err) => {
+                // Their leases run out and a claim picks them up.
+                tracing::warn!(error = %err, "cannot load handed deliveries' destinations");
+                handed.retain(|h| h.target.is_some());
+                HashMap::new()
+            }
         }
     };
     ctx.parts.queue.metrics.started(true, handed.len() as u64);
     for h in handed {
-        let target = targets.get(&h.delivery.destination_id).cloned();
+        let target = h
+            .target
+            .or_else(|| targets.get(&h.delivery.destination_id).cloned());
         spawn_attempt(ctx, tasks, h.delivery, target, Some(h.body), h.slot);
     }
 }
@@ -195,7 +207,7 @@ fn spawn_attempt(
     ctx: &Arc<Context>,
     tasks: &mut JoinSet<()>,
     delivery: Claimed,
-    target: Option<Result<Arc<Target>, String>>,
+    target: Option<Loaded>,
     body: Option<Arc<[u8]>>,
     slot: Taken,
 ) {
@@ -217,12 +229,12 @@ fn spawn_attempt(
     );
 }
 
-type Loaded = (
-    HashMap<i64, Result<Arc<Target>, String>>,
-    HashMap<i64, Arc<[u8]>>,
-);
+type ClaimedParts = (HashMap<i64, Loaded>, HashMap<i64, Arc<[u8]>>);
 
-async fn load(ctx: &Context, claimed: &[Claimed]) -> Result<Loaded, crate::store::StoreError> {
+async fn load(
+    ctx: &Context,
+    claimed: &[Claimed],
+) -> Result<ClaimedParts, crate::store::StoreError> {
     let mut destination_ids: Vec<i64> = claimed.iter().map(|c| c.destination_id).collect();
     destination_ids.sort_unstable();
     destination_ids.dedup();
@@ -246,7 +258,7 @@ async fn load(ctx: &Context, claimed: &[Claimed]) -> Result<Loaded, crate::store
 async fn attempt(
     ctx: &Context,
     delivery: Claimed,
-    target: Option<Result<Arc<Target>, String>>,
+    target: Option<Loaded>,
     body: Option<Arc<[u8]>>,
 ) -> AttemptRecord {
     let started_at = now_ms();

@@ -6,6 +6,7 @@
 //! its lease until `Engine::shutdown` gives it back or it runs out, then is
 //! claimed like any other: at least once still holds.
 
+use crate::delivery::targets::Loaded;
 use crate::store::deliveries::Claimed;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -77,6 +78,8 @@ impl Drop for Taken {
 pub struct Handed {
     pub delivery: Claimed,
     pub body: Arc<[u8]>,
+    /// Its destination, when ingest found it kept (`Targets::kept`).
+    pub target: Option<Loaded>,
     pub slot: Taken,
 }
 
@@ -94,7 +97,7 @@ struct Open {
 }
 
 impl Handoff {
-    pub(super) fn open(
+    pub(crate) fn open(
         &self,
         owner: Arc<str>,
         lease: Duration,
@@ -158,8 +161,8 @@ impl Reservation {
     /// After the commit: starts the stored leased deliveries, each with the
     /// slot of its place in the write. Slots of deliveries not stored (a
     /// duplicate event) are given back when the reservation drops.
-    pub fn hand(mut self, stored: Vec<(usize, Claimed, Arc<[u8]>)>) {
-        for (i, delivery, body) in stored {
+    pub fn hand(mut self, stored: Vec<(usize, Claimed, Arc<[u8]>, Option<Loaded>)>) {
+        for (i, delivery, body, target) in stored {
             let Some(slot) = self.slots.get_mut(i).and_then(Option::take) else {
                 continue;
             };
@@ -167,6 +170,7 @@ impl Reservation {
             let _ = self.engine.send(Handed {
                 delivery,
                 body,
+                target,
                 slot,
             });
         }
