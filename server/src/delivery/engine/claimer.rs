@@ -168,38 +168,37 @@ async fn start_handed(
     while let Ok(next) = more.try_recv() {
         handed.push(next);
     }
-    // Ingest hands most with their destination; only the rest are read.
-    let mut destination_ids: Vec<i64> = handed
-        .iter()
-        .filter(|h| h.target.is_none())
-        .map(|h| h.delivery.destination_id)
-        .collect();
-    destination_ids.sort_unstable();
-    destination_ids.dedup();
-    let targets = if destination_ids.is_empty() {
-        HashMap::new()
-    } else {
-        match ctx
-            .parts
-            .targets
-            .load(&ctx.parts.db, &destination_ids)
-            .await
-        {
-            Ok(targets) => targets,
-            Err(err) => {
-                // Their leases run out and a claim picks them up.
-                tracing::warn!(error = %err, "cannot load handed deliveries' destinations");
-                handed.retain(|h| h.target.is_some());
-                HashMap::new()
-            }
-        }
-    };
+    let targets = missing_targets(ctx, &mut handed).await;
     ctx.parts.queue.metrics.started(true, handed.len() as u64);
     for h in handed {
         let target = h
             .target
             .or_else(|| targets.get(&h.delivery.destination_id).cloned());
         spawn_attempt(ctx, tasks, h.delivery, target, Some(h.body), h.slot);
+    }
+}
+
+/// Ingest hands most attempts over with their destination; this reads the
+/// rest. Those it cannot read are dropped: their leases run out and a claim
+/// picks them up.
+async fn missing_targets(ctx: &Context, handed: &mut Vec<Handed>) -> HashMap<i64, Loaded> {
+    let mut ids: Vec<i64> = handed
+        .iter()
+        .filter(|h| h.target.is_none())
+        .map(|h| h.delivery.destination_id)
+        .collect();
+    if ids.is_empty() {
+        return HashMap::new();
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    match ctx.parts.targets.load(&ctx.parts.db, &ids).await {
+        Ok(targets) => targets,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot load handed deliveries' destinations");
+            handed.retain(|h| h.target.is_some());
+            HashMap::new()
+        }
     }
 }
 
