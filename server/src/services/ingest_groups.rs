@@ -14,9 +14,9 @@
 
 use super::admission::Admission;
 use crate::clock::now_ms;
-use crate::delivery::engine::handoff::Reservation;
+use crate::delivery::engine::handoff::{Leased, Reservation};
 use crate::delivery::engine::Queue;
-use crate::delivery::targets::{Loaded, Targets};
+use crate::delivery::targets::Targets;
 use crate::store::alerts::{self as rows, IngestBatch, Lease, NewDelivery, Stored};
 use crate::store::deliveries::Claimed;
 use crate::store::{Db, StoreError};
@@ -235,11 +235,7 @@ fn deliveries_mut(group: &mut [Pending]) -> impl Iterator<Item = &mut NewDeliver
 /// What the engine needs of each leased delivery, by its place in the write:
 /// its webhook body, and its destination if the engine keeps it at the
 /// generation the request's rules were read at (so no read is needed).
-fn handed(
-    targets: &Targets,
-    group: &[Pending],
-    leased: Vec<(usize, Claimed)>,
-) -> Vec<(usize, Claimed, Arc<[u8]>, Option<Loaded>)> {
+fn handed(targets: &Targets, group: &[Pending], leased: Vec<(usize, Claimed)>) -> Vec<Leased> {
     let mut parts: Vec<(Arc<[u8]>, i64, i64)> = Vec::new();
     for pending in group {
         for event in &pending.batch.events {
@@ -259,8 +255,12 @@ fn handed(
         .into_iter()
         .filter_map(|(i, claimed)| {
             let (body, destination, generation) = parts.get(i)?;
-            let target = targets.kept(*generation, *destination, now);
-            Some((i, claimed, body.clone(), target))
+            Some(Leased {
+                place: i,
+                delivery: claimed,
+                body: body.clone(),
+                target: targets.kept(*generation, *destination, now),
+            })
         })
         .collect()
 }

@@ -83,6 +83,15 @@ pub struct Handed {
     pub slot: Taken,
 }
 
+/// A delivery the ingest write stored leased: its place in the write, what
+/// the engine needs to start it, and its destination if ingest found it kept.
+pub struct Leased {
+    pub place: usize,
+    pub delivery: Claimed,
+    pub body: Arc<[u8]>,
+    pub target: Option<Loaded>,
+}
+
 /// The door between ingest and a running engine; shut when none runs.
 #[derive(Default)]
 pub struct Handoff {
@@ -161,9 +170,15 @@ impl Reservation {
     /// After the commit: starts the stored leased deliveries, each with the
     /// slot of its place in the write. Slots of deliveries not stored (a
     /// duplicate event) are given back when the reservation drops.
-    pub fn hand(mut self, stored: Vec<(usize, Claimed, Arc<[u8]>, Option<Loaded>)>) {
-        for (i, delivery, body, target) in stored {
-            let Some(slot) = self.slots.get_mut(i).and_then(Option::take) else {
+    pub fn hand(mut self, stored: Vec<Leased>) {
+        for Leased {
+            place,
+            delivery,
+            body,
+            target,
+        } in stored
+        {
+            let Some(slot) = self.slots.get_mut(place).and_then(Option::take) else {
                 continue;
             };
             // A stopped engine drops it: the lease is given back or runs out.
