@@ -146,7 +146,7 @@ async fn a_previous_secret_stops_signing_when_its_grace_ends(p: &Pipeline) {
         p,
         Method::POST,
         &format!("/destinations/{dest}/rotate-secret"),
-        json!({"grace_seconds": 2}),
+        json!({"grace_seconds": 4}),
     )
     .await;
     let ends = crate::helpers::epoch_ms(&rotated["destination"]["previous_secret_expires_at"]);
