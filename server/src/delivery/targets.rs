@@ -104,9 +104,12 @@ struct KeptTarget {
     stale_at: Option<i64>,
 }
 
-impl KeptTarget {
-    fn fresh(&self, now: i64) -> bool {
-        self.stale_at.is_none_or(|at| now < at)
+impl Kept {
+    /// The destination if it is kept, fresh, at exactly `generation`.
+    fn get(&self, generation: i64, id: i64, now: i64) -> Option<Loaded> {
+        let k = self.targets.get(&id)?;
+        let fresh = k.stale_at.is_none_or(|at| now < at);
+        (self.generation == generation && fresh).then(|| k.target.clone())
     }
 }
 
@@ -127,14 +130,7 @@ impl Targets {
 
     /// The destination if it is kept, fresh, at exactly `generation`.
     pub fn kept(&self, generation: i64, id: i64, now: i64) -> Option<Loaded> {
-        let kept = self.lock();
-        if kept.generation != generation {
-            return None;
-        }
-        kept.targets
-            .get(&id)
-            .filter(|k| k.fresh(now))
-            .map(|k| k.target.clone())
+        self.lock().get(generation, id, now)
     }
 
     /// The given destinations, each ready to send to or the reason it is not.
@@ -150,13 +146,13 @@ impl Targets {
                 kept.generation = generation;
                 kept.targets.clear();
             }
+            // A reader behind the kept generation finds nothing and reads for itself.
             for id in ids {
-                match kept.targets.get(id) {
-                    // A reader behind the kept generation reads for itself.
-                    Some(k) if kept.generation == generation && k.fresh(now) => {
-                        found.insert(*id, k.target.clone());
+                match kept.get(generation, *id, now) {
+                    Some(target) => {
+                        found.insert(*id, target);
                     }
-                    _ => missing.push(*id),
+                    None => missing.push(*id),
                 }
             }
         }

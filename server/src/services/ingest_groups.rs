@@ -270,6 +270,7 @@ mod tests {
     use super::*;
     use crate::delivery::engine::RetryPolicy;
     use crate::store::alerts::{IngestTimes, NewAlert, NewEvent};
+    use crate::store::test_exec as exec;
     use std::time::Duration;
 
     async fn empty_db() -> Db {
@@ -284,10 +285,6 @@ mod tests {
             queue,
             Targets::new(secrets),
         ))
-    }
-
-    async fn exec(db: &Db, sql: &str) {
-        crate::store::affected!(db, pool => sqlx::query(sql).execute(pool).await).unwrap();
     }
 
     /// An event raising no alert, or (`broken`) one whose delivery names a

@@ -53,10 +53,7 @@ impl<T> Cached<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn exec(db: &Db, sql: &str) {
-        crate::store::affected!(db, pool => sqlx::query(sql).execute(pool).await).unwrap();
-    }
+    use crate::store::test_exec as exec;
 
     #[test]
     fn a_value_is_kept_for_its_generation_only() {

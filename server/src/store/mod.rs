@@ -258,6 +258,12 @@ pub fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Runs one statement, for unit tests that set rows up by hand.
+#[cfg(test)]
+pub(crate) async fn test_exec(db: &Db, sql: &str) {
+    affected!(db, pool => sqlx::query(sql).execute(pool).await).unwrap();
+}
+
 /// A fresh, migrated SQLite database in the temporary directory, for unit
 /// tests; `name` keeps the files of different tests apart.
 #[cfg(test)]
