@@ -126,7 +126,11 @@ pub fn server_command(
     cmd.env("DATABASE_URL", database_url)
         .env("ALERTWIRE_SECRET_KEY_FILE", dir.join("secret.key"))
         .env("ALERTWIRE_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
+        // ALERTWIRE_BENCH_SERVER_LOG shows more of the server's log while profiling.
+        .env(
+            "RUST_LOG",
+            std::env::var("ALERTWIRE_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .kill_on_drop(true);
     for (name, value) in env {
         cmd.env(name, value);

@@ -2,6 +2,7 @@
 //! until the next due time or a wake-up.
 
 use super::handoff::{Handed, Slots, Taken};
+use super::pacer::Pacer;
 use super::retry::Next;
 use super::{EngineSettings, Parts};
 use crate::clock::now_ms;
@@ -30,6 +31,8 @@ pub struct Context {
     pub records: mpsc::Sender<AttemptRecord>,
     /// Attempts in flight in this process, and per destination.
     pub slots: Arc<Slots>,
+    /// The start rate of attempts to destinations that have not proven themselves.
+    pub pacer: Pacer,
 }
 
 /// Claims due deliveries and starts them; sleeps until the next due time, a
@@ -220,7 +223,12 @@ fn spawn_attempt(
     );
     tasks.spawn(
         async move {
+            // Holding its slot: a paced attempt is in flight for the limits.
+            let destination = delivery.destination_id;
+            ctx.pacer.admit(destination).await;
             let record = attempt(&ctx, delivery, target, body).await;
+            ctx.pacer
+                .settle(destination, record.status == DeliveryStatus::Delivered);
             let _ = ctx.records.send(record).await;
             drop(slot);
         }

@@ -8,6 +8,7 @@ mod claimer;
 pub mod handoff;
 mod listen;
 pub mod metrics;
+mod pacer;
 mod recorder;
 pub mod retry;
 
@@ -107,6 +108,7 @@ impl Engine {
                 settings,
                 records,
                 slots,
+                pacer: pacer::Pacer::new(pacer::RATE, pacer::BURST),
             },
             handed,
             stopped,

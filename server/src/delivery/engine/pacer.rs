@@ -1,0 +1,150 @@
+//! Pacing for failing destinations: one whose last attempt in this process
+//! failed starts its attempts at a rate shared by all such destinations.
+//! Thousands of attempts to endpoints that fail (TLS handshakes, resets,
+//! oversized answers) then cannot take the CPU at once from a destination
+//! that answers (RELIABILITY.md, section 4). A destination with no attempt
+//! yet here, or whose last one was delivered, is never paced: a new or
+//! healthy destination does not wait behind failing ones.
+//!
+//! The cost: a destination whose last attempt failed waits its turn with the
+//! others, up to the number of paced attempts ahead of it over `RATE`
+//! seconds, until one of its attempts is delivered.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Attempts to failing destinations started per second, all of them together.
+pub const RATE: u32 = 1_000;
+/// About how many of them may start at once before the rate applies.
+pub const BURST: u32 = 100;
+
+pub struct Pacer {
+    state: Mutex<State>,
+    interval: Duration,
+    burst: Duration,
+}
+
+struct State {
+    /// When the next paced attempt may start.
+    next: Instant,
+    /// Destinations whose last attempt in this process failed.
+    failing: HashSet<i64>,
+}
+
+impl Pacer {
+    pub fn new(rate: u32, burst: u32) -> Self {
+        let interval = Duration::from_secs(1) / rate.max(1);
+        let burst = interval * burst;
+        let now = Instant::now();
+        Pacer {
+            state: Mutex::new(State {
+                next: now.checked_sub(burst).unwrap_or(now),
+                failing: HashSet::new(),
+            }),
+            interval,
+            burst,
+        }
+    }
+
+    /// Waits until an attempt to `destination` may start.
+    pub async fn admit(&self, destination: i64) {
+        if let Some(at) = self.reserve(destination, Instant::now()) {
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// When an attempt to `destination` may start; `None` for at once.
+    fn reserve(&self, destination: i64, now: Instant) -> Option<Instant> {
+        // A poisoned lock paces nothing rather than stopping deliveries.
+        let mut state = self.state.lock().ok()?;
+        if !state.failing.contains(&destination) {
+            return None;
+        }
+        // Time not used while nothing was paced is kept only up to the burst.
+        let start = state.next.max(now.checked_sub(self.burst).unwrap_or(now));
+        state.next = start + self.interval;
+        (start > now).then_some(start)
+    }
+
+    /// What an attempt's outcome says about its destination.
+    pub fn settle(&self, destination: i64, delivered: bool) {
+        if let Ok(mut state) = self.state.lock() {
+            if delivered {
+                state.failing.remove(&destination);
+            } else {
+                state.failing.insert(destination);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pacer of 1,000 a second (1 ms apart) that lets about 3 start at once,
+    /// with destinations 0 to 99 failing.
+    fn pacer() -> Pacer {
+        let pacer = Pacer::new(1_000, 3);
+        for n in 0..100 {
+            pacer.settle(n, false);
+        }
+        pacer
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failing_destinations_share_the_rate_after_a_burst() {
+        let pacer = pacer();
+        let now = Instant::now();
+        let waits: Vec<Option<Duration>> = (0..8)
+            .map(|n| pacer.reserve(n, now).map(|at| at - now))
+            .collect();
+        let at_once = waits.iter().take_while(|w| w.is_none()).count();
+        assert_eq!(
+            at_once, 4,
+            "the burst (and the current slot) start at once: {waits:?}"
+        );
+        let later: Vec<_> = waits[at_once..].iter().map(|w| w.unwrap()).collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(later, [ms(1), ms(2), ms(3), ms(4)], "then 1 ms apart");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn new_and_delivered_destinations_are_not_paced() {
+        let pacer = pacer();
+        let now = Instant::now();
+        for n in 0..10 {
+            pacer.reserve(n, now);
+        }
+        assert_eq!(pacer.reserve(500, now), None, "no attempt yet: at once");
+        assert!(pacer.reserve(1, now).is_some(), "failing: waits its turn");
+        pacer.settle(1, true);
+        assert_eq!(pacer.reserve(1, now), None, "delivered: at once");
+        pacer.settle(1, false);
+        assert!(pacer.reserve(1, now).is_some(), "failed again: paced again");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_time_is_kept_only_up_to_the_burst() {
+        let pacer = pacer();
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let now = Instant::now();
+        let at_once = (0..20)
+            .take_while(|n| pacer.reserve(*n, now).is_none())
+            .count();
+        assert_eq!(at_once, 4, "a quiet minute does not save up 60,000 starts");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn admit_waits_for_its_turn() {
+        let pacer = pacer();
+        for n in 0..4 {
+            pacer.admit(n).await;
+        }
+        let before = Instant::now();
+        pacer.admit(99).await;
+        assert_eq!(Instant::now() - before, Duration::from_millis(1));
+    }
+}
