@@ -12,7 +12,7 @@ use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
 use crate::store::{self, Db, DbTarget, StoreError};
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
@@ -272,6 +272,9 @@ fn build_router(
         )
         .route("/metrics", get(metrics::metrics).with_state(metrics))
         .nest("/api/v1", api::router(services))
+        // A nest does not take its own path with a trailing slash: without
+        // this it got the site's HTML 404 instead of the API's error shape.
+        .route("/api/v1/", any(api::not_found))
         .merge(pages)
         // Pages and answers are compressed as they go (SSE streams are not:
         // the default predicate leaves `text/event-stream` alone); `/pkg`

@@ -258,6 +258,9 @@ pub async fn by_asset(
     before: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<AlertListRow>> {
+    if super::unstorable(qualified_name) {
+        return Ok(Vec::new());
+    }
     let sql = "SELECT a.id, a.public_id, a.rule_name, a.alert_type, a.status, a.created_at, \
                e.type AS event_type, e.change_type, e.qualified_name, e.asset_type \
                FROM events e JOIN alerts a ON a.event_id = e.id \
@@ -268,6 +271,9 @@ pub async fn by_asset(
 }
 
 pub async fn by_public_id(db: &Db, public_id: &str) -> StoreResult<Option<AlertListRow>> {
+    if super::unstorable(public_id) {
+        return Ok(None);
+    }
     let sql = "SELECT a.id, a.public_id, a.rule_name, a.alert_type, a.status, a.created_at, \
                e.type AS event_type, e.change_type, e.qualified_name, e.asset_type \
                FROM alerts a JOIN events e ON e.id = a.event_id WHERE a.public_id = $1";

@@ -107,6 +107,12 @@ pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
 /// Held while writing; `None` on Postgres, which needs no gate.
 pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
+/// Text no row can hold: PostgreSQL neither stores nor compares a NUL (asking
+/// is an error, not "none"), so a lookup by such a key finds nothing.
+pub fn unstorable(text: &str) -> bool {
+    text.contains('\0')
+}
+
 /// Runs `$body` with `$pool` bound to whichever pool `$db` holds.
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {

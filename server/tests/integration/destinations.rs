@@ -15,6 +15,14 @@ pub struct Env {
     pub ca: Trusted,
     pub engine: Engine,
     pub editor: Client,
+    /// Where the CA's file is, removed with the env.
+    ca_dir: std::path::PathBuf,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.ca_dir);
+    }
 }
 
 impl Env {
@@ -48,6 +56,7 @@ impl Env {
             ca,
             engine,
             editor,
+            ca_dir: dir,
         })
     }
 }

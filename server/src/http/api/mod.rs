@@ -74,7 +74,9 @@ async fn method_not_allowed() -> Response {
     )
 }
 
-async fn not_found() -> ApiError {
+/// What a path under `/api/v1` that names no endpoint gets: also `/api/v1/`,
+/// which the nested router does not see (`startup` routes it here).
+pub async fn not_found() -> ApiError {
     ApiError(app::error::AppError::NotFound(
         "No such API endpoint".into(),
     ))

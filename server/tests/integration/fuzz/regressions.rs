@@ -120,8 +120,36 @@ async fn server_functions_refuse_huge_form_values_without_a_500(app: &TestApp) {
     );
 }
 
+/// Found by the 1,000,000-case HTTP run on PostgreSQL: `/fn/alert` with an
+/// id holding a NUL answered 500 (the lookup reached a database that cannot
+/// compare such text). No alert or asset name can hold one: "not found".
+async fn server_function_lookups_with_a_nul_are_not_found(app: &TestApp) {
+    let viewer = app.signed_in("ada@example.com", "viewer").await;
+    let cases = [
+        ("alert", ("id", "Mz$\u{3a3}/_nxl\\b,\u{7f}w*e\0g")),
+        ("alert", ("id", "alert_\0")),
+        ("asset_alerts", ("qualified_name", "db.\0table")),
+    ];
+    for (function, field) in cases {
+        let response = app.call(&viewer, function, &[field]).await;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert!(
+            !status.is_server_error(),
+            "{function} {field:?}: {status} {body}"
+        );
+        if function == "alert" {
+            assert!(
+                body.contains("No such alert"),
+                "{function}: {status} {body}"
+            );
+        }
+    }
+}
+
 crate::on_both_engines!(
     a_repeated_query_parameter_gets_the_error_shape,
+    server_function_lookups_with_a_nul_are_not_found,
     an_alert_id_with_a_nul_gets_the_error_shape,
     a_sign_in_email_with_a_nul_is_a_form_error,
     server_functions_refuse_huge_form_values_without_a_500
