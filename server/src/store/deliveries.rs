@@ -197,11 +197,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
             insert.build().execute(&mut *tx).await?;
         }
         // One statement per chunk: every round trip to SQLite's worker thread costs more than the update.
-        let values_alias = if db.is_postgres() {
-            " AS v(column1, column2, column3, column4, column5, column6, column7, column8)"
-        } else {
-            " AS v"
-        };
+        let values_alias = super::values_alias(db, 8);
         for chunk in records.chunks(500) {
             let mut update = sqlx::QueryBuilder::new(
                 "UPDATE deliveries SET status = v.column2, attempts = v.column3, failures = v.column4, retry = v.column5, \
@@ -219,7 +215,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
             // (1.1 to 1.3 s for 500 records with 8,000 in flight; now at most
             // the batch squared). Its own text each time, so not cached.
             let ids: Vec<i64> = chunk.iter().map(|r| r.delivery_id).collect();
-            update.push(")").push(values_alias)
+            update.push(")").push(&values_alias)
                 .push(" WHERE deliveries.id = v.column1 AND deliveries.id IN (").push(id_list(&ids))
                 .push(") AND deliveries.status = 'pending' AND deliveries.lease_owner = ")
                 .push_bind(owner);
@@ -244,12 +240,11 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                     .push_bind(r.started_at + r.duration_ms).push_bind(change.reset).push_bind(change.failures)
                     .push_bind(error).push_bind(error_at).push_bind(change.last_attempt_at);
             });
-            update.push(health::destinations_update_tail(db.is_postgres()));
+            update.push(")").push(super::values_alias(db, 9)).push(" WHERE destinations.id = v.column1");
             update.build().execute(&mut *tx).await?;
         }
         // `failing_since`, for the auto-disable rule: one statement for the batch.
         let failing = failing_since_changes(records);
-        let alias = if db.is_postgres() { " AS v(column1, column2, column3)" } else { " AS v" };
         let mut update = sqlx::QueryBuilder::new(
             "UPDATE destinations SET failing_since = CASE WHEN v.column2 THEN v.column3 \
              ELSE COALESCE(destinations.failing_since, v.column3) END FROM (");
@@ -258,7 +253,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
             row.push_bind(*destination).push_bind(reset).push_bind(at);
         });
         // Rows that would not change are left alone: no write when all is well.
-        update.push(")").push(alias).push(
+        update.push(")").push(super::values_alias(db, 3)).push(
             " WHERE destinations.id = v.column1 AND CASE WHEN v.column2 \
              THEN (v.column3 IS NOT NULL OR destinations.failing_since IS NOT NULL) \
              ELSE destinations.failing_since IS NULL END");

@@ -211,7 +211,8 @@ pub fn health_changes(records: &[AttemptRecord]) -> BTreeMap<i64, HealthChange> 
 
 /// Applies each destination's `HealthChange` together with its "last result"
 /// columns, for many destinations in one statement: `v` is a `VALUES` list of
-/// (id, ok, summary, result at, reset, failures, error, error at, attempt at).
+/// (id, ok, summary, result at, reset, failures, error, error at, attempt at),
+/// followed by its alias (`store::values_alias`) and `WHERE destinations.id = v.column1`.
 /// A statement each meant a round trip to SQLite's worker per destination,
 /// inside the write turn that ingest waits for (RELIABILITY.md, section 4).
 pub const DESTINATIONS_UPDATE_HEAD: &str = "UPDATE destinations SET last_result_ok = v.column2, \
@@ -221,16 +222,6 @@ pub const DESTINATIONS_UPDATE_HEAD: &str = "UPDATE destinations SET last_result_
     last_error_at = COALESCE(v.column8, destinations.last_error_at), \
     last_attempt_at = CASE WHEN destinations.last_attempt_at IS NULL OR destinations.last_attempt_at < v.column9 \
     THEN v.column9 ELSE destinations.last_attempt_at END FROM (";
-
-/// What follows the `VALUES` list of `DESTINATIONS_UPDATE_HEAD`.
-pub fn destinations_update_tail(postgres: bool) -> &'static str {
-    if postgres {
-        ") AS v(column1, column2, column3, column4, column5, column6, column7, column8, column9) \
-         WHERE destinations.id = v.column1"
-    } else {
-        ") AS v WHERE destinations.id = v.column1"
-    }
-}
 
 /// The stored hourly rows of a destination from `from_hour` on, oldest first.
 pub async fn stats_since(

@@ -107,6 +107,17 @@ pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
 /// Held while writing; `None` on Postgres, which needs no gate.
 pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
+/// The alias of a `VALUES` list of `columns` columns in `UPDATE … FROM (VALUES …)`:
+/// SQLite names them `column1`, `column2`, …; PostgreSQL only when the alias lists them.
+pub fn values_alias(db: &Db, columns: usize) -> String {
+    if db.is_postgres() {
+        let names: Vec<String> = (1..=columns).map(|n| format!("column{n}")).collect();
+        format!(" AS v({})", names.join(", "))
+    } else {
+        " AS v".to_owned()
+    }
+}
+
 /// Text no row can hold: PostgreSQL neither stores nor compares a NUL (asking
 /// is an error, not "none"), so a lookup by such a key finds nothing.
 pub fn unstorable(text: &str) -> bool {

@@ -31,7 +31,7 @@ pub struct Context {
     pub records: mpsc::Sender<AttemptRecord>,
     /// Attempts in flight in this process, and per destination.
     pub slots: Arc<Slots>,
-    /// The start rate of attempts to destinations that have not proven themselves.
+    /// The start rate of attempts to destinations whose last attempt failed.
     pub pacer: Pacer,
 }
 
