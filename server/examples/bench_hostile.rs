@@ -14,8 +14,13 @@
 //!   per-destination limit), the server's peak RSS and its growth per hanging
 //!   attempt.
 //!
+//! `--hostile-nice N` runs the hostile endpoints' threads at nice N (0, as
+//! the server's, unless given): they stand for other machines, which would
+//! take none of the server's CPU; at 19 they only get what the server, the
+//! healthy receiver and the probes leave.
+//!
 //! Run: `cargo build --release -p server --bin server --example bench_hostile &&
-//! target/release/examples/bench_hostile [--postgres] [--endpoints N]`.
+//! target/release/examples/bench_hostile [--postgres] [--endpoints N] [--hostile-nice N]`.
 mod support;
 use support::{percentile, postgres_url, ChildServer};
 
@@ -217,10 +222,18 @@ impl Bench {
 /// thousands of TLS handshakes must not queue the healthy receiver's and the
 /// probe client's tasks behind them on one runtime, which measured the
 /// benchmark's own scheduling instead of the server's. Kept until the process ends.
-fn hostile_runtime() -> Result<tokio::runtime::Handle, Error> {
+fn hostile_runtime(nice: i32) -> Result<tokio::runtime::Handle, Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("hostile")
+        .on_thread_start(move || {
+            if nice != 0 {
+                let tid = rustix::thread::gettid();
+                if let Err(err) = rustix::process::setpriority_process(Some(tid), nice) {
+                    eprintln!("cannot set the hostile endpoints' nice value: {err}");
+                }
+            }
+        })
         .enable_all()
         .build()?;
     let handle = runtime.handle().clone();
@@ -251,6 +264,11 @@ async fn main() -> Result<(), Error> {
         .position(|a| a == "--endpoints")
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(1000);
+    let hostile_nice: i32 = args
+        .iter()
+        .position(|a| a == "--hostile-nice")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(0);
     let dir = std::env::temp_dir().join(format!("alertwire_bench_hostile_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let hostile_tls = Arc::new(HostileTls::new()?);
@@ -312,7 +330,7 @@ async fn main() -> Result<(), Error> {
     let healthy_url = format!("https://localhost:{}/healthy", healthy_rx.addr.port());
     bench.healthy = bench.route(&[healthy_url], "healthy.*").await?[0];
     let mut hostile = Vec::new();
-    let elsewhere = hostile_runtime()?;
+    let elsewhere = hostile_runtime(hostile_nice)?;
     for _ in 0..endpoints {
         let tls = hostile_tls.clone();
         let start =
@@ -322,7 +340,7 @@ async fn main() -> Result<(), Error> {
     let urls: Vec<String> = hostile.iter().map(HostileServer::url).collect();
     bench.route(&urls, "hostile.*").await?;
     println!(
-        "Alertwire hostile-receiver benchmark on {}: {endpoints} hostile endpoints, request timeout {TIMEOUT_S}s, \
+        "Alertwire hostile-receiver benchmark on {}: {endpoints} hostile endpoints (nice {hostile_nice}), request timeout {TIMEOUT_S}s, \
          one attempt per delivery; healthy probes every {}ms for {}s per phase",
         if postgres { "PostgreSQL" } else { "SQLite" },
         PROBE_EVERY.as_millis(),

@@ -129,6 +129,8 @@ pub struct HttpSender {
     client: Client,
     allowed: Arc<Vec<(IpAddr, u8)>>,
     timeout: Duration,
+    /// `--extra-ca-certs`, kept to build another client the same way.
+    extra_roots: Arc<Vec<Certificate>>,
 }
 
 impl HttpSender {
@@ -137,30 +139,26 @@ impl HttpSender {
         allowed: Vec<(IpAddr, u8)>,
         extra_ca: Option<&Path>,
     ) -> Result<Self, ClientError> {
+        let extra_roots = match extra_ca {
+            Some(path) => load_pem_bundle(path)?,
+            None => Vec::new(),
+        };
         let allowed = Arc::new(allowed);
-        let mut builder = Client::builder()
-            // HTTPS_PROXY and friends are ignored: through a proxy the guarded
-            // resolver never sees the target's name, and the proxy reaches it instead.
-            .no_proxy()
-            .https_only(true)
-            .redirect(Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(512)
-            .user_agent(concat!("Alertwire/", env!("CARGO_PKG_VERSION")))
-            .dns_resolver(Arc::new(GuardedResolver {
-                allowed: allowed.clone(),
-            }));
-        if let Some(path) = extra_ca {
-            for cert in load_pem_bundle(path)? {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
         Ok(HttpSender {
-            client: builder.build()?,
+            client: client(timeout, &allowed, &extra_roots)?,
             allowed,
             timeout,
+            extra_roots: Arc::new(extra_roots),
+        })
+    }
+
+    /// The same sender with a connection pool of its own: connections live
+    /// on the runtime that opened them, so a runtime of lower priority gets
+    /// its own (`delivery::engine::lane`).
+    pub fn with_own_connections(&self) -> Result<Self, ClientError> {
+        Ok(HttpSender {
+            client: client(self.timeout, &self.allowed, &self.extra_roots)?,
+            ..self.clone()
         })
     }
 
@@ -208,6 +206,31 @@ impl HttpSender {
             .await
             .unwrap_or_else(|_| Attempt::failed(started, ErrorKind::Timeout, timed_out()))
     }
+}
+
+fn client(
+    timeout: Duration,
+    allowed: &Arc<Vec<(IpAddr, u8)>>,
+    extra_roots: &[Certificate],
+) -> Result<Client, ClientError> {
+    let mut builder = Client::builder()
+        // HTTPS_PROXY and friends are ignored: through a proxy the guarded
+        // resolver never sees the target's name, and the proxy reaches it instead.
+        .no_proxy()
+        .https_only(true)
+        .redirect(Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(512)
+        .user_agent(concat!("Alertwire/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(GuardedResolver {
+            allowed: allowed.clone(),
+        }));
+    for cert in extra_roots {
+        builder = builder.add_root_certificate(cert.clone());
+    }
+    Ok(builder.build()?)
 }
 
 fn load_pem_bundle(path: &Path) -> Result<Vec<Certificate>, ClientError> {

@@ -2,13 +2,14 @@
 //! until the next due time or a wake-up.
 
 use super::handoff::{Handed, Slots, Taken};
+use super::lane::Lane;
 use super::pacer::Pacer;
 use super::retry::Next;
 use super::{EngineSettings, Parts};
 use crate::clock::now_ms;
 use crate::delivery::request::{build, masked, Signed};
 use crate::delivery::targets::Loaded;
-use crate::delivery::{Attempt, MAX_RESPONSE_BYTES};
+use crate::delivery::{Attempt, HttpSender, MAX_RESPONSE_BYTES};
 use crate::store::deliveries::{self, AttemptRecord, ClaimLimits, Claimed};
 use crate::store::Db;
 use app::domain::DeliveryStatus;
@@ -33,6 +34,8 @@ pub struct Context {
     pub slots: Arc<Slots>,
     /// The start rate of attempts to destinations whose last attempt failed.
     pub pacer: Pacer,
+    /// Where those attempts run: a runtime of the lowest CPU priority.
+    pub lane: Lane,
 }
 
 /// Claims due deliveries and starts them; sleeps until the next due time, a
@@ -221,19 +224,29 @@ fn spawn_attempt(
         alert_id = delivery.alert_id,
         attempt = delivery.attempts + 1
     );
-    tasks.spawn(
-        async move {
-            // Holding its slot: a paced attempt is in flight for the limits.
-            let destination = delivery.destination_id;
-            ctx.pacer.admit(destination).await;
-            let record = attempt(&ctx, delivery, target, body).await;
-            ctx.pacer
-                .settle(destination, record.status == DeliveryStatus::Delivered);
-            let _ = ctx.records.send(record).await;
-            drop(slot);
-        }
-        .instrument(span),
-    );
+    // Decided when it starts: an attempt cannot move between runtimes.
+    let failing = ctx.pacer.failing(delivery.destination_id);
+    let lane = failing.then(|| ctx.lane.handle.clone());
+    let task = async move {
+        // Holding its slot: a paced attempt is in flight for the limits.
+        let destination = delivery.destination_id;
+        ctx.pacer.admit(destination).await;
+        let sender = if failing {
+            &ctx.lane.sender
+        } else {
+            &ctx.parts.sender
+        };
+        let record = attempt(&ctx, sender, delivery, target, body).await;
+        ctx.pacer
+            .settle(destination, record.status == DeliveryStatus::Delivered);
+        let _ = ctx.records.send(record).await;
+        drop(slot);
+    }
+    .instrument(span);
+    match lane {
+        Some(lane) => tasks.spawn_on(task, &lane),
+        None => tasks.spawn(task),
+    };
 }
 
 type ClaimedParts = (HashMap<i64, Loaded>, HashMap<i64, Arc<[u8]>>);
@@ -264,6 +277,7 @@ async fn load(
 /// One attempt, signed afresh, and the record of what happened.
 async fn attempt(
     ctx: &Context,
+    sender: &HttpSender,
     delivery: Claimed,
     target: Option<Loaded>,
     body: Option<Arc<[u8]>>,
@@ -293,7 +307,7 @@ async fn attempt(
     });
     let request_headers =
         serde_json::to_string(&masked(&request, &target.auth, &target.headers)).unwrap_or_default();
-    let result = ctx.parts.sender.send(request).await;
+    let result = sender.send(request).await;
     let queue = &ctx.parts.queue;
     queue
         .metrics

@@ -6,6 +6,7 @@
 
 mod claimer;
 pub mod handoff;
+mod lane;
 mod listen;
 pub mod metrics;
 mod pacer;
@@ -70,6 +71,7 @@ pub struct Engine {
     claimer: JoinHandle<()>,
     recorder: JoinHandle<()>,
     listener: Option<JoinHandle<()>>,
+    lane: lane::LaneRuntime,
     db: Db,
     queue: Arc<Queue>,
     owner: Arc<str>,
@@ -101,6 +103,7 @@ impl Engine {
             .handoff
             .open(owner.clone(), settings.lease, slots.clone());
         let queue = parts.queue.clone();
+        let (lane, lane_runtime) = lane::start(&parts.sender);
         let claimer = tokio::spawn(claimer::run(
             claimer::Context {
                 parts,
@@ -109,6 +112,7 @@ impl Engine {
                 records,
                 slots,
                 pacer: pacer::Pacer::new(pacer::RATE, pacer::BURST),
+                lane,
             },
             handed,
             stopped,
@@ -119,6 +123,7 @@ impl Engine {
             claimer,
             recorder,
             listener,
+            lane: lane_runtime,
             db,
             queue,
             owner,
@@ -137,6 +142,7 @@ impl Engine {
         // The claimer drains its attempts and drops the last record sender,
         // which lets the recorder finish its queue and end.
         let _ = self.claimer.await;
+        drop(self.lane);
         // A database that is down must not hold the exit; unwritten attempts are retried after their leases.
         if tokio::time::timeout(Duration::from_secs(3), self.recorder)
             .await

@@ -48,6 +48,14 @@ impl Pacer {
         }
     }
 
+    /// Whether the last attempt to `destination` in this process failed.
+    pub fn failing(&self, destination: i64) -> bool {
+        self.state
+            .lock()
+            .map(|state| state.failing.contains(&destination))
+            .unwrap_or(false)
+    }
+
     /// Waits until an attempt to `destination` may start.
     pub async fn admit(&self, destination: i64) {
         if let Some(at) = self.reserve(destination, Instant::now()) {
@@ -119,11 +127,15 @@ mod tests {
             pacer.reserve(n, now);
         }
         assert_eq!(pacer.reserve(500, now), None, "no attempt yet: at once");
+        assert!(!pacer.failing(500), "no attempt yet: on the main runtime");
         assert!(pacer.reserve(1, now).is_some(), "failing: waits its turn");
+        assert!(pacer.failing(1), "failing: on the lane");
         pacer.settle(1, true);
         assert_eq!(pacer.reserve(1, now), None, "delivered: at once");
+        assert!(!pacer.failing(1), "delivered: back on the main runtime");
         pacer.settle(1, false);
         assert!(pacer.reserve(1, now).is_some(), "failed again: paced again");
+        assert!(pacer.failing(1));
     }
 
     #[test]
