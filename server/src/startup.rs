@@ -7,11 +7,11 @@ use crate::delivery::HttpSender;
 use crate::http::metrics::MetricsState;
 use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::sessions::AnyStore;
-use crate::http::{api, assets, csrf, guard, health, live, metrics, pages};
+use crate::http::{api, assets, csrf, guard, health, live, metrics, pages, unread_body};
 use crate::secret_key::{self, SecretKeyError};
 use crate::services::{Deps, Services};
 use crate::store::{self, Db, DbTarget, StoreError};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -285,6 +285,7 @@ fn build_router(
             SecurityHeaders::for_public_url(public_url),
             security_headers::add_security_headers,
         ))
+        .layer(from_fn(unread_body::drain_unread))
         .layer(TraceLayer::new_for_http())
 }
 

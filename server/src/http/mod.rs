@@ -10,3 +10,4 @@ pub mod metrics;
 pub mod pages;
 pub mod security_headers;
 pub mod sessions;
+pub mod unread_body;

@@ -216,10 +216,11 @@ impl TestApp {
             .expect("client")
     }
 
-    /// Posts `len` bytes of JSON to `path` over a raw connection: the server
-    /// may answer 413 and close before the body is all sent, which an HTTP
-    /// client reports as a broken pipe instead of the answer. The body is
-    /// written on the side and the answer read whatever becomes of the write.
+    /// Posts `len` bytes of JSON to `path` over a raw connection. The server
+    /// reads a refused body on only up to 16 MiB (`http::unread_body`), then
+    /// answers and closes, which an HTTP client may report as a broken pipe
+    /// instead of the answer. The body is written on the side and the answer
+    /// read whatever becomes of the write.
     pub async fn post_oversized(&self, path: &str, key: &str, len: usize) -> (StatusCode, Value) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let addr = self.base.trim_start_matches("http://").to_owned();
@@ -238,6 +239,9 @@ impl TestApp {
             while sent < len && writer.write_all(&chunk).await.is_ok() {
                 sent += chunk.len();
             }
+            // Not a half-close, as HTTP clients do not: the server drops an
+            // answer still in the making when the client shuts its side.
+            writer.forget();
         });
         let mut answer = Vec::new();
         let _ = reader.read_to_end(&mut answer).await;

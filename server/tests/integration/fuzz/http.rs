@@ -289,23 +289,17 @@ async fn send(
         Body::Form(pairs) => request.form(pairs),
         Body::Raw(kind, bytes) => request.header(CONTENT_TYPE, *kind).body(bytes.clone()),
     };
-    // A pooled connection the server closed after the previous answer fails
-    // the next request before it is sent: one more try, on a new connection.
-    let again = request.try_clone();
-    let sent = match (request.send().await, again) {
-        (Err(e), Some(again)) if !e.is_builder() && url.as_str().len() <= MAX_HEAD => {
-            again.send().await
-        }
-        (sent, _) => sent,
-    };
-    let response = match sent {
+    // No second try: the server reads what it refuses (`http::unread_body`),
+    // so a connection is never closed under an answer.
+    let response = match request.send().await {
         Ok(response) => response,
         // hyper refuses a request head past its buffer (about 400 KiB) by closing
         // the connection, which the client reports as an error, not a status.
         Err(_) if url.as_str().len() > MAX_HEAD => return Ok(StatusCode::URI_TOO_LONG),
         // The client refuses to build a URL this long: counted with the refused heads.
         Err(e) if e.is_builder() => return Ok(StatusCode::URI_TOO_LONG),
-        Err(e) => return Err(format!("no answer {method} {}: {e:#}", short(&url))),
+        // `{e:?}` names the cause's chain (a reset, a broken pipe, a closed connection).
+        Err(e) => return Err(format!("no answer {method} {}: {e:?}", short(&url))),
     };
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
