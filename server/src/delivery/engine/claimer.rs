@@ -3,7 +3,7 @@
 
 use super::handoff::{Handed, Slots, Taken};
 use super::lane::Lane;
-use super::pacer::Pacer;
+use super::pacer::{Pacer, Standing};
 use super::retry::Next;
 use super::{EngineSettings, Parts};
 use crate::clock::now_ms;
@@ -225,20 +225,19 @@ fn spawn_attempt(
         attempt = delivery.attempts + 1
     );
     // Decided when it starts: an attempt cannot move between runtimes.
-    let failing = ctx.pacer.failing(delivery.destination_id);
-    let lane = failing.then(|| ctx.lane.handle.clone());
+    let on_lane = ctx.pacer.on_lane(delivery.destination_id);
+    let lane = on_lane.then(|| ctx.lane.handle.clone());
     let task = async move {
         // Holding its slot: a paced attempt is in flight for the limits.
         let destination = delivery.destination_id;
         ctx.pacer.admit(destination).await;
-        let sender = if failing {
+        let sender = if on_lane {
             &ctx.lane.sender
         } else {
             &ctx.parts.sender
         };
-        let record = attempt(&ctx, sender, delivery, target, body).await;
-        ctx.pacer
-            .settle(destination, record.status == DeliveryStatus::Delivered);
+        let (record, standing) = attempt(&ctx, sender, delivery, target, body).await;
+        ctx.pacer.settle(destination, standing);
         let _ = ctx.records.send(record).await;
         drop(slot);
     }
@@ -281,18 +280,20 @@ async fn attempt(
     delivery: Claimed,
     target: Option<Loaded>,
     body: Option<Arc<[u8]>>,
-) -> AttemptRecord {
+) -> (AttemptRecord, Standing) {
     let started_at = now_ms();
     let (target, body) = match (target, body) {
         (Some(Ok(target)), Some(body)) => (target, body),
-        (Some(Err(reason)), _) => return unsendable(ctx, &delivery, started_at, reason),
+        (Some(Err(reason)), _) => {
+            let record = unsendable(ctx, &delivery, started_at, reason);
+            return (record, Standing::Failing);
+        }
         _ => {
-            return unsendable(
-                ctx,
-                &delivery,
-                started_at,
-                "The destination or alert is gone".into(),
-            )
+            let gone = "The destination or alert is gone".into();
+            return (
+                unsendable(ctx, &delivery, started_at, gone),
+                Standing::Failing,
+            );
         }
     };
     let secrets: Vec<&str> = target.secrets.iter().map(String::as_str).collect();
@@ -313,7 +314,12 @@ async fn attempt(
         .metrics
         .attempt(result.succeeded(), result.status, result.duration);
     let failures = delivery.failures + i64::from(!result.succeeded());
-    let next = queue.policy.next(&result, failures, now_ms());
+    // The schedule counts from the attempt's end as recorded, however late
+    // this task runs after it (the lane's thread yields to everything else).
+    let duration_ms = i64::try_from(result.duration.as_millis()).unwrap_or(i64::MAX);
+    let next = queue
+        .policy
+        .next(&result, failures, started_at.saturating_add(duration_ms));
     if !result.succeeded() {
         tracing::info!(
             status = result.status,
@@ -322,14 +328,15 @@ async fn attempt(
             "attempt failed"
         );
     }
-    record_of(
+    let record = record_of(
         &delivery,
         started_at,
         request_headers,
         &result,
         failures,
         next,
-    )
+    );
+    (record, Standing::of(&result))
 }
 
 fn record_of(

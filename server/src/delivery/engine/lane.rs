@@ -1,15 +1,16 @@
-//! The failing lane: attempts to destinations whose last attempt in this
-//! process failed run on a runtime of their own, one thread at the lowest CPU
+//! The lane: attempts to every destination not known to answer cheaply (new
+//! in this process, failing, or sending bodies past the limit; `pacer.rs`,
+//! `Standing`) run on a runtime of their own, one thread at the lowest CPU
 //! priority (nice 19, on Linux). An endpoint that sends 400 KiB of headers or
 //! an endless body costs TLS and parsing for every attempt; a thousand of
 //! them, even paced, took the CPU from ingest, the recorder and attempts to
 //! destinations that answer (RELIABILITY.md, section 4). Now the kernel gives
-//! those the CPU first. When the CPU is idle, failing attempts run as fast as
-//! before; when it is short, they slow down, and their durations say so.
+//! those the CPU first. When the CPU is idle, attempts on the lane run as fast
+//! as before; when it is short, they slow down, and their durations say so.
 //!
 //! Connections live on the runtime that opened them, so the lane has its own
-//! client and pool: a destination that recovers moves back to the main
-//! runtime with connections of its own.
+//! client and pool: a destination that answers moves to the main runtime
+//! with connections of its own.
 
 use crate::delivery::HttpSender;
 use tokio::runtime::{Handle, Runtime};
@@ -18,7 +19,7 @@ use tokio::runtime::{Handle, Runtime};
 #[cfg(target_os = "linux")]
 const NICE: i32 = 19;
 
-/// Where failing attempts run, and the client they send with.
+/// Where attempts on the lane run, and the client they send with.
 #[derive(Clone)]
 pub struct Lane {
     pub handle: Handle,
@@ -38,8 +39,8 @@ impl Drop for LaneRuntime {
     }
 }
 
-/// Starts the lane. If its runtime or client cannot be made, failing
-/// attempts run beside the others, as they did before the lane existed.
+/// Starts the lane. If its runtime or client cannot be made, its attempts
+/// run beside the others, as they did before the lane existed.
 pub fn start(sender: &HttpSender) -> (Lane, LaneRuntime) {
     let runtime = match runtime() {
         Ok(runtime) => LaneRuntime(Some(runtime)),
@@ -63,7 +64,7 @@ pub fn start(sender: &HttpSender) -> (Lane, LaneRuntime) {
 }
 
 fn beside(sender: &HttpSender, err: &dyn std::fmt::Display) -> (Lane, LaneRuntime) {
-    tracing::warn!(error = %err, "no runtime of lower priority for failing attempts; they run with the others");
+    tracing::warn!(error = %err, "no runtime of lower priority for the lane's attempts; they run with the others");
     (
         Lane {
             handle: Handle::current(),
@@ -76,7 +77,7 @@ fn beside(sender: &HttpSender, err: &dyn std::fmt::Display) -> (Lane, LaneRuntim
 fn runtime() -> std::io::Result<Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
-        .thread_name("alertwire-failing")
+        .thread_name("alertwire-lane")
         .on_thread_start(lower_priority)
         .enable_all()
         .build()

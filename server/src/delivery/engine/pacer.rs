@@ -1,16 +1,25 @@
-//! Pacing for failing destinations: one whose last attempt in this process
-//! failed starts its attempts at a rate shared by all such destinations.
-//! Thousands of attempts to endpoints that fail (TLS handshakes, resets,
-//! oversized answers) then cannot take the CPU at once from a destination
-//! that answers (RELIABILITY.md, section 4). A destination with no attempt
-//! yet here, or whose last one was delivered, is never paced: a new or
-//! healthy destination does not wait behind failing ones.
+//! What the engine knows of each destination from its last attempt in this
+//! process (its `Standing`), and pacing for failing ones.
+//!
+//! A destination whose last attempt failed starts its attempts at a rate
+//! shared by all such destinations: thousands of attempts to endpoints that
+//! fail (TLS handshakes, resets, oversized answers) cannot take the CPU at
+//! once from a destination that answers (RELIABILITY.md, section 4). A
+//! destination with no attempt yet here, or whose last one was delivered, is
+//! never paced: a new or healthy destination does not wait behind failing ones.
+//!
+//! Only a destination whose last answer was delivered and cheap to read runs
+//! on the main runtime; the others (new here, failing, or sending a body past
+//! the limit) run on the lane, at the lowest CPU priority (`lane.rs`). A
+//! thousand new endpoints that never answer, or that stream endless bodies,
+//! then cost their TLS and parsing only when the CPU is idle.
 //!
 //! The cost: a destination whose last attempt failed waits its turn with the
 //! others, up to the number of paced attempts ahead of it over `RATE`
-//! seconds, until one of its attempts is delivered.
+//! seconds, until one of its attempts is delivered; a new destination's
+//! first attempts run at low priority, only slower when the CPU is short.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -29,8 +38,30 @@ pub struct Pacer {
 struct State {
     /// When the next paced attempt may start.
     next: Instant,
-    /// Destinations whose last attempt in this process failed.
-    failing: HashSet<i64>,
+    /// Destinations with an attempt in this process, by its outcome.
+    standing: HashMap<i64, Standing>,
+}
+
+/// What a destination's last attempt in this process says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Delivered, and the answer was cheap to read: the main runtime.
+    Answers,
+    /// Delivered, but the answer cost much to read (a body past
+    /// `MAX_RESPONSE_BYTES`): the lane, not paced.
+    Costly,
+    /// Not delivered: the lane, and paced.
+    Failing,
+}
+
+impl Standing {
+    pub fn of(attempt: &crate::delivery::Attempt) -> Self {
+        match (attempt.succeeded(), attempt.body_truncated) {
+            (true, false) => Standing::Answers,
+            (true, true) => Standing::Costly,
+            (false, _) => Standing::Failing,
+        }
+    }
 }
 
 impl Pacer {
@@ -41,19 +72,25 @@ impl Pacer {
         Pacer {
             state: Mutex::new(State {
                 next: now.checked_sub(burst).unwrap_or(now),
-                failing: HashSet::new(),
+                standing: HashMap::new(),
             }),
             interval,
             burst,
         }
     }
 
-    /// Whether the last attempt to `destination` in this process failed.
-    pub fn failing(&self, destination: i64) -> bool {
+    /// The outcome of the last attempt to `destination` in this process.
+    pub fn standing(&self, destination: i64) -> Option<Standing> {
         self.state
             .lock()
-            .map(|state| state.failing.contains(&destination))
-            .unwrap_or(false)
+            .ok()
+            .and_then(|state| state.standing.get(&destination).copied())
+    }
+
+    /// Whether attempts to `destination` run on the lane: all but those to a
+    /// destination known here to answer cheaply.
+    pub fn on_lane(&self, destination: i64) -> bool {
+        self.standing(destination) != Some(Standing::Answers)
     }
 
     /// Waits until an attempt to `destination` may start.
@@ -67,7 +104,7 @@ impl Pacer {
     fn reserve(&self, destination: i64, now: Instant) -> Option<Instant> {
         // A poisoned lock paces nothing rather than stopping deliveries.
         let mut state = self.state.lock().ok()?;
-        if !state.failing.contains(&destination) {
+        if state.standing.get(&destination) != Some(&Standing::Failing) {
             return None;
         }
         // Time not used while nothing was paced is kept only up to the burst.
@@ -76,14 +113,10 @@ impl Pacer {
         (start > now).then_some(start)
     }
 
-    /// What an attempt's outcome says about its destination.
-    pub fn settle(&self, destination: i64, delivered: bool) {
+    /// Keeps what an attempt's outcome says about its destination.
+    pub fn settle(&self, destination: i64, standing: Standing) {
         if let Ok(mut state) = self.state.lock() {
-            if delivered {
-                state.failing.remove(&destination);
-            } else {
-                state.failing.insert(destination);
-            }
+            state.standing.insert(destination, standing);
         }
     }
 }
@@ -97,7 +130,7 @@ mod tests {
     fn pacer() -> Pacer {
         let pacer = Pacer::new(1_000, 3);
         for n in 0..100 {
-            pacer.settle(n, false);
+            pacer.settle(n, Standing::Failing);
         }
         pacer
     }
@@ -127,15 +160,48 @@ mod tests {
             pacer.reserve(n, now);
         }
         assert_eq!(pacer.reserve(500, now), None, "no attempt yet: at once");
-        assert!(!pacer.failing(500), "no attempt yet: on the main runtime");
         assert!(pacer.reserve(1, now).is_some(), "failing: waits its turn");
-        assert!(pacer.failing(1), "failing: on the lane");
-        pacer.settle(1, true);
+        pacer.settle(1, Standing::Answers);
         assert_eq!(pacer.reserve(1, now), None, "delivered: at once");
-        assert!(!pacer.failing(1), "delivered: back on the main runtime");
-        pacer.settle(1, false);
+        pacer.settle(1, Standing::Costly);
+        assert_eq!(pacer.reserve(1, now), None, "delivered, costly: at once");
+        pacer.settle(1, Standing::Failing);
         assert!(pacer.reserve(1, now).is_some(), "failed again: paced again");
-        assert!(pacer.failing(1));
+    }
+
+    #[test]
+    fn only_a_destination_known_to_answer_cheaply_leaves_the_lane() {
+        let pacer = pacer();
+        assert!(pacer.on_lane(500), "no attempt yet: on the lane");
+        assert!(pacer.on_lane(1), "failing: on the lane");
+        pacer.settle(1, Standing::Answers);
+        assert!(!pacer.on_lane(1), "delivered: on the main runtime");
+        pacer.settle(1, Standing::Costly);
+        assert!(pacer.on_lane(1), "a body past the limit: back on the lane");
+        pacer.settle(1, Standing::Failing);
+        assert!(pacer.on_lane(1));
+    }
+
+    #[test]
+    fn standing_is_read_from_the_attempt() {
+        use crate::delivery::{Attempt, AttemptError, ErrorKind};
+        let mut attempt = Attempt {
+            duration: Duration::ZERO,
+            status: Some(200),
+            reason: None,
+            response_headers: Vec::new(),
+            body: Vec::new(),
+            body_truncated: false,
+            error: None,
+        };
+        assert_eq!(Standing::of(&attempt), Standing::Answers);
+        attempt.body_truncated = true;
+        assert_eq!(Standing::of(&attempt), Standing::Costly);
+        attempt.error = Some(AttemptError {
+            kind: ErrorKind::Timeout,
+            message: String::new(),
+        });
+        assert_eq!(Standing::of(&attempt), Standing::Failing);
     }
 
     #[test]
@@ -152,7 +218,7 @@ mod tests {
     async fn admit_waits_for_its_turn() {
         // 10 a second, no burst: the second attempt starts 100 ms after the first.
         let pacer = Pacer::new(10, 0);
-        pacer.settle(1, false);
+        pacer.settle(1, Standing::Failing);
         let before = Instant::now();
         pacer.admit(1).await;
         pacer.admit(1).await;
