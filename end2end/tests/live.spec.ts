@@ -89,6 +89,14 @@ test('open pages follow deliveries as they change, without a reload', async ({ p
   console.log(`live status: the new row showed ${shown} ms and Delivered ${delivered} ms after the event was posted`);
   await notReloaded(page);
 
+  // A filter chosen but not yet submitted survives the list's reloads.
+  await page.locator('#filter-status').selectOption('failed');
+  await page.locator('h1, h2').first().click(); // no field keeps the focus: reloads do not wait
+  const second = await postEvent(request, 'live.customers');
+  await expect(page.locator('tbody tr', { hasText: second }).locator('.badge')).toHaveText('Delivered');
+  await expect(page.locator('#filter-status')).toHaveValue('failed');
+  await expect(page).toHaveURL(/\/alerts\/deliveries$/);
+
   // A delivery's page: a redelivery's second attempt appears.
   await row.getByRole('link', { name: 'Details' }).click();
   await expect(page).toHaveURL(/\/alerts\/deliveries\/\d+$/);

@@ -23,16 +23,22 @@ pub struct AlertsChunk {
     pub older: Option<i64>,
 }
 
-/// The Deliveries tab: one page, and the destinations its filter offers.
+/// The Deliveries tab: one page of deliveries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveriesData {
     pub page: DeliveryPage,
-    pub destinations: Vec<RuleDestination>,
-    /// Each rule's id and name, for the Rule filter.
-    pub rules: Vec<(i64, String)>,
     /// The server's clock when the page was read: "3 min ago" is counted
     /// from it, so the server and the browser write the same text.
     pub now: i64,
+}
+
+/// What the Deliveries filter offers: every destination and rule. Loaded
+/// apart from the list, so a live reload of the list leaves the form alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryChoices {
+    pub destinations: Vec<RuleDestination>,
+    /// Each rule's id and name, for the Rule filter.
+    pub rules: Vec<(i64, String)>,
 }
 
 #[server(prefix = "/fn", endpoint = "alerts")]
@@ -86,12 +92,19 @@ pub async fn load_deliveries(
     };
     let backend = backend()?;
     let page = backend.deliveries(filter).await?;
-    let rules = backend.rules_page().await?;
     Ok(DeliveriesData {
         page,
+        now: backend.now_ms(),
+    })
+}
+
+#[server(prefix = "/fn", endpoint = "delivery_choices")]
+pub async fn load_delivery_choices() -> Result<DeliveryChoices, AppError> {
+    require_role(Role::Viewer)?;
+    let rules = backend()?.rules_page().await?;
+    Ok(DeliveryChoices {
         destinations: rules.destinations,
         rules: rules.rules.into_iter().map(|r| (r.id, r.name)).collect(),
-        now: backend.now_ms(),
     })
 }
 

@@ -219,7 +219,7 @@ pub async fn ingest(
                     .push_bind(d.rule).push_bind(d.event.0).push_bind(d.event.1)
                     .push_bind(owner).push_bind(until);
             });
-            let persistent = chunk.len() <= 16 || chunk.len() == DELIVERY_CHUNK;
+            let persistent = super::keep_prepared(chunk.len(), DELIVERY_CHUNK);
             if chunk.iter().any(|d| d.leased) {
                 insert.push(" RETURNING id, msg_id");
                 let ids: Vec<(i64, String)> = insert.build_query_as().persistent(persistent).fetch_all(&mut *tx).await?;

@@ -203,7 +203,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                     .push_bind(&r.response_body).push_bind(&r.error_kind).push_bind(&r.error_message)
                     .push_bind(r.next_attempt_at);
             });
-            insert.build().execute(&mut *tx).await?;
+            insert.build().persistent(super::keep_prepared(chunk.len(), 200)).execute(&mut *tx).await?;
         }
         // One statement per chunk: every round trip to SQLite's worker thread costs more than the update.
         let values_alias = super::values_alias(db, 8);
@@ -250,7 +250,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                     .push_bind(error).push_bind(error_at).push_bind(change.last_attempt_at);
             });
             update.push(")").push(super::values_alias(db, 9)).push(" WHERE destinations.id = v.column1");
-            update.build().execute(&mut *tx).await?;
+            update.build().persistent(super::keep_prepared(chunk.len(), 500)).execute(&mut *tx).await?;
         }
         // `failing_since`, for the auto-disable rule: one statement for the batch.
         let failing = failing_since_changes(records);
@@ -266,7 +266,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
             " WHERE destinations.id = v.column1 AND CASE WHEN v.column2 \
              THEN (v.column3 IS NOT NULL OR destinations.failing_since IS NOT NULL) \
              ELSE destinations.failing_since IS NULL END");
-        update.build().execute(&mut *tx).await?;
+        update.build().persistent(super::keep_prepared(failing.len(), 0)).execute(&mut *tx).await?;
         if db.is_postgres() {
             // Freed slots and new retries: other processes may claim now.
             sqlx::query(NOTIFY_SQL).bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;

@@ -163,7 +163,11 @@ macro_rules! upsert_stats {
                 }
             });
             insert.push(&tail);
-            insert.build().execute(&mut *$tx).await?;
+            insert
+                .build()
+                .persistent($crate::store::keep_prepared(chunk.len(), 100))
+                .execute(&mut *$tx)
+                .await?;
         }
         Ok::<(), sqlx::Error>(())
     }};

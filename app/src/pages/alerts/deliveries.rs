@@ -4,7 +4,10 @@
 
 use super::jobs::redeliver_href;
 use super::{alert_status_badge, query_value, state_badge, status_badge, EmptyState};
-use crate::api::deliveries::{load_alerts, load_deliveries, AlertsChunk, DeliveriesData};
+use crate::api::deliveries::{
+    load_alerts, load_deliveries, load_delivery_choices, AlertsChunk, DeliveriesData,
+    DeliveryChoices,
+};
 use crate::components::history_kept::HistoryKept;
 use crate::components::live::{live_version, use_live, LiveIndicator, LiveScope};
 use crate::components::shell::use_user;
@@ -85,11 +88,15 @@ fn list_href(filter: &DeliveryFilter, cursor: Option<&str>) -> String {
     }
 }
 
+/// The filter form, then the list. The form has its own resource, which does
+/// not follow live status: a reload of the list must not rebuild the form
+/// under a choice not yet submitted.
 #[component]
 fn DeliveryList() -> impl IntoView {
     let query = use_query_map();
     let filters = move || filters_from_query(&query.read());
     let live = live_version();
+    let choices = Resource::new(|| (), |_| load_delivery_choices());
     let data = Resource::new(
         move || (filters(), live()),
         |(f, _): (DeliveryFilter, _)| {
@@ -108,16 +115,23 @@ fn DeliveryList() -> impl IntoView {
     );
     let user = use_user();
     view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let shown = filters();
+                let DeliveryChoices { destinations, rules } = choices.await.unwrap_or_else(|_| DeliveryChoices {
+                    destinations: Vec::new(),
+                    rules: Vec::new(),
+                });
+                view! { <FilterForm filters=shown destinations rules/> }
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p class="muted">"Loading deliveries…"</p> }>
             {move || Suspend::new(async move {
                 let shown = filters();
                 let is_admin = user.await.is_some_and(|u| u.role.at_least(Role::Admin));
                 match data.await {
                     Ok(data) => view! { <DeliveriesLoaded data filters=shown is_admin/> }.into_any(),
-                    Err(err) => view! {
-                        <FilterForm filters=shown.clone() destinations=Vec::new() rules=Vec::new()/>
-                        <FilterError err/>
-                    }.into_any(),
+                    Err(err) => view! { <FilterError err/> }.into_any(),
                 }
             })}
         </Transition>
@@ -147,12 +161,7 @@ fn DeliveriesLoaded(
     filters: DeliveryFilter,
     is_admin: bool,
 ) -> impl IntoView {
-    let DeliveriesData {
-        page,
-        destinations,
-        rules,
-        now,
-    } = data;
+    let DeliveriesData { page, now } = data;
     let first_page = filters.cursor.is_none();
     let filtered = !filters.pairs().is_empty();
     let body = if page.items.is_empty() && first_page && !filtered {
@@ -184,7 +193,6 @@ fn DeliveriesLoaded(
         }
     });
     view! {
-        <FilterForm filters destinations rules/>
         {bulk}
         {body}
         {(older.is_some() || newest.is_some()).then(|| view! {
