@@ -34,7 +34,7 @@ pub struct DeliveriesData {
 
 /// What the Deliveries filter offers: every destination and rule. Loaded
 /// apart from the list, so a live reload of the list leaves the form alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryChoices {
     pub destinations: Vec<RuleDestination>,
     /// Each rule's id and name, for the Rule filter.

@@ -184,6 +184,10 @@ impl AttemptRecord {
     }
 }
 
+/// Rows a statement of `record` writes at most (see `keep_prepared`).
+const ATTEMPT_ROWS: usize = 200;
+const HEALTH_ROWS: usize = 500;
+
 /// Writes a batch of attempts and their deliveries' new states in one
 /// transaction; each delivery is updated only while this process holds its
 /// lease. Returns how many deliveries were updated.
@@ -193,7 +197,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
     on_db!(db, pool => {
         let mut tx = pool.begin_with(db.begin_write()).await?;
         let mut updated = 0;
-        for chunk in records.chunks(200) {
+        for chunk in records.chunks(ATTEMPT_ROWS) {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO attempts (delivery_id, number, started_at, duration_ms, request_headers, response_status, \
                  response_headers, response_body, error_kind, error_message, next_attempt_at) ");
@@ -203,7 +207,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                     .push_bind(&r.response_body).push_bind(&r.error_kind).push_bind(&r.error_message)
                     .push_bind(r.next_attempt_at);
             });
-            insert.build().persistent(super::keep_prepared(chunk.len(), 200)).execute(&mut *tx).await?;
+            insert.build().persistent(super::keep_prepared(chunk.len(), ATTEMPT_ROWS)).execute(&mut *tx).await?;
         }
         // One statement per chunk: every round trip to SQLite's worker thread costs more than the update.
         let values_alias = super::values_alias(db, 8);
@@ -241,7 +245,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
             .filter_map(|(destination, change)| Some((latest.get(&destination)?, change)))
             .collect();
         // Nine parameters a row: 500 rows stay far below both engines' limits.
-        for chunk in changes.chunks(500) {
+        for chunk in changes.chunks(HEALTH_ROWS) {
             let mut update = sqlx::QueryBuilder::new(health::DESTINATIONS_UPDATE_HEAD);
             update.push_values(chunk, |mut row, (r, change)| {
                 let (error, error_at) = change.last_error.clone().map_or((None, None), |(m, at)| (Some(m), Some(at)));
@@ -250,7 +254,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
                     .push_bind(error).push_bind(error_at).push_bind(change.last_attempt_at);
             });
             update.push(")").push(super::values_alias(db, 9)).push(" WHERE destinations.id = v.column1");
-            update.build().persistent(super::keep_prepared(chunk.len(), 500)).execute(&mut *tx).await?;
+            update.build().persistent(super::keep_prepared(chunk.len(), HEALTH_ROWS)).execute(&mut *tx).await?;
         }
         // `failing_since`, for the auto-disable rule: one statement for the batch.
         let failing = failing_since_changes(records);

@@ -145,6 +145,10 @@ pub fn upsert_tail() -> String {
     )
 }
 
+/// Rows an hourly upsert writes at most: 28 parameters a row, 100 rows stay
+/// far below both engines' limits.
+pub(crate) const UPSERT_ROWS: usize = 100;
+
 /// Upserts `batch_counts` on an open transaction: `$tx` is `&mut *tx`.
 macro_rules! upsert_stats {
     ($tx:expr, $counts:expr) => {{
@@ -153,8 +157,7 @@ macro_rules! upsert_stats {
             $crate::store::health::upsert_head(),
             $crate::store::health::upsert_tail(),
         );
-        // 28 parameters a row: 100 rows stay far below both engines' limits.
-        for chunk in counts.chunks(100) {
+        for chunk in counts.chunks($crate::store::health::UPSERT_ROWS) {
             let mut insert = sqlx::QueryBuilder::new(&head);
             insert.push_values(chunk, |mut row, ((destination, hour), c)| {
                 row.push_bind(*destination).push_bind(*hour);
@@ -165,7 +168,10 @@ macro_rules! upsert_stats {
             insert.push(&tail);
             insert
                 .build()
-                .persistent($crate::store::keep_prepared(chunk.len(), 100))
+                .persistent($crate::store::keep_prepared(
+                    chunk.len(),
+                    $crate::store::health::UPSERT_ROWS,
+                ))
                 .execute(&mut *$tx)
                 .await?;
         }

@@ -107,10 +107,10 @@ pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
 /// Held while writing; `None` on Postgres, which needs no gate.
 pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
-/// Whether a multi-row statement of `rows` rows, written in chunks of `full`,
-/// stays prepared on its connection. Each row count is its own SQL text, and
-/// sqlx keeps up to 100 per connection: cached, the one-off sizes of the
-/// record and ingest writes held large compiled programs on every connection
+/// Whether a multi-row statement of `rows` rows, written in chunks of `full`
+/// (0 when not chunked), stays prepared on its connection. Each row count is
+/// its own SQL text: cached, the one-off sizes of the record and ingest writes
+/// filled every connection's statement cache with large compiled programs
 /// (a third of the server's peak memory, BENCHMARKS.md "Peak RSS"). The
 /// common sizes stay cached: small batches and full chunks.
 pub fn keep_prepared(rows: usize, full: usize) -> bool {
@@ -156,7 +156,6 @@ macro_rules! affected {
 }
 pub(crate) use affected;
 
-/// A validated database location.
 /// Each SQLite connection's page cache, in KiB (SQLite's default is 2,000),
 /// and how many prepared statements sqlx keeps on it (its default is 100).
 /// With the defaults, 8 connections held about 30 MiB that the benchmarks
@@ -165,6 +164,7 @@ pub(crate) use affected;
 const SQLITE_CACHE_KIB: u32 = 512;
 const SQLITE_STATEMENTS: usize = 32;
 
+/// A validated database location.
 #[derive(Clone, Debug)]
 pub enum DbTarget {
     Sqlite(SqliteConnectOptions),

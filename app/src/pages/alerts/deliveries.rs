@@ -118,10 +118,7 @@ fn DeliveryList() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let shown = filters();
-                let DeliveryChoices { destinations, rules } = choices.await.unwrap_or_else(|_| DeliveryChoices {
-                    destinations: Vec::new(),
-                    rules: Vec::new(),
-                });
+                let DeliveryChoices { destinations, rules } = choices.await.unwrap_or_default();
                 view! { <FilterForm filters=shown destinations rules/> }
             })}
         </Transition>
