@@ -3,12 +3,13 @@
 //! loads the window itself, in the page's first response.
 
 use crate::api::audit::history_kept;
+use crate::components::page_data::page_data;
 use crate::format::duration_words;
 use leptos::prelude::*;
 
 #[component]
 pub fn HistoryKept() -> impl IntoView {
-    let kept = Resource::new(|| (), |_| history_kept());
+    let kept = page_data(|| (), |_| history_kept());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

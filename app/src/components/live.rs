@@ -8,7 +8,7 @@
 //!
 //! ```ignore
 //! let live = use_live(move || id().map(LiveScope::Delivery));
-//! let data = Resource::new(move || (id(), live.version()), |(id, _)| load(id));
+//! let data = page_data(move || (id(), live.version()), |(id, _)| load(id));
 //! view! { <LiveIndicator live/> <Transition ...>...</Transition> }
 //! ```
 //!
@@ -416,7 +416,8 @@ mod browser {
         let Some(latest) = message
             .data()
             .as_string()
-            .and_then(|data| serde_json::from_str::<Ready>(&data).ok())
+            // Bytes, like every other JSON the page reads (`page_data.rs`).
+            .and_then(|data| serde_json::from_slice::<Ready>(data.as_bytes()).ok())
             .and_then(|ready| ready.latest)
         else {
             return false;

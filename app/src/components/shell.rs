@@ -1,6 +1,7 @@
 //! The signed-in frame: sidebar with Alerts and Settings, the user, sign out.
 
 use crate::api::account::{whoami, Logout};
+use crate::components::page_data::{page_data, PageData};
 use crate::model::CurrentUser;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -11,11 +12,11 @@ use leptos_router::{
 
 /// The signed-in user, loaded once for the whole shell.
 #[derive(Clone, Copy)]
-pub struct UserContext(pub Resource<Option<CurrentUser>>);
+pub struct UserContext(pub PageData<Option<CurrentUser>>);
 
 #[component]
 pub fn AppShell() -> impl IntoView {
-    let user = Resource::new(|| (), |_| async move { whoami().await.ok().flatten() });
+    let user = page_data(|| (), |_| async move { whoami().await.ok().flatten() });
     provide_context(UserContext(user));
     let location = use_location();
     let in_area = move |prefix: &'static str| {
@@ -66,6 +67,6 @@ fn UserBadge(user: CurrentUser) -> impl IntoView {
 }
 
 /// Reads the signed-in user inside the shell.
-pub fn use_user() -> Resource<Option<CurrentUser>> {
+pub fn use_user() -> PageData<Option<CurrentUser>> {
     expect_context::<UserContext>().0
 }

@@ -2,6 +2,7 @@
 
 use crate::api::api_keys::{get_api_keys, CreateApiKey, RevokeApiKey};
 use crate::components::form::{action_error, Field, FormAlert};
+use crate::components::page_data::page_data;
 use crate::domain::KeyRole;
 use crate::error::AppError;
 use crate::format::utc_minute;
@@ -15,7 +16,7 @@ use leptos_meta::Title;
 pub fn ApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let page = Resource::new(
+    let page = page_data(
         move || (create.version().get(), revoke.version().get()),
         |_| get_api_keys(),
     );

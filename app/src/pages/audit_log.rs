@@ -3,6 +3,7 @@
 //! links, so the filters live in the address and it works without JavaScript.
 
 use crate::api::audit::load_audit_log;
+use crate::components::page_data::page_data;
 use crate::domain::{AuditAction, ObjectKind};
 use crate::error::AppError;
 use crate::format::utc_second;
@@ -63,7 +64,7 @@ pub fn AuditLogPage() -> impl IntoView {
             cursor: text("cursor"),
         }
     };
-    let data = Resource::new(filter, |f| {
+    let data = page_data(filter, |f| {
         load_audit_log(f.actor, f.object, f.since, f.until, f.cursor)
     });
     view! {

@@ -5,6 +5,7 @@
 
 use crate::api::notifications::{load_notification_settings, SaveNotificationSettings};
 use crate::components::form::{action_error, FormAlert};
+use crate::components::page_data::page_data;
 use crate::error::AppError;
 use crate::model::NotificationSettings;
 use crate::pages::settings::NoPermission;
@@ -16,7 +17,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let save = ServerAction::<SaveNotificationSettings>::new();
-    let data = Resource::new(
+    let data = page_data(
         move || save.version().get(),
         |_| load_notification_settings(),
     );

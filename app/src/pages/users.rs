@@ -4,6 +4,7 @@ use crate::api::users::{list_users, CreateUser, SetUserActive, SetUserRole};
 use crate::components::form::{
     action_error, action_succeeded, reset_on_success, Field, FormAlert, FormSuccess,
 };
+use crate::components::page_data::page_data;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::format::utc_minute;
@@ -19,7 +20,7 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let set_role = ServerAction::<SetUserRole>::new();
     let set_active = ServerAction::<SetUserActive>::new();
-    let users = Resource::new(
+    let users = page_data(
         move || {
             (
                 create.version().get(),

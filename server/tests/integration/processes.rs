@@ -351,9 +351,14 @@ fn two_processes_share_one_postgres_queue() {
             },
         )
         .await;
-        // A lease long enough that a loaded machine cannot expire one: a second
-        // attempt would then be at-least-once working, not two processes sharing a row.
-        let lease = [("ALERTWIRE_DELIVERY_LEASE", "20s")];
+        // A lease and a request timeout long enough that a loaded machine cannot
+        // run out of either: a second attempt would then be at-least-once working
+        // (a lease expired, or an answer that came after the 2 s timeout while the
+        // receiver had already counted it), not two processes sharing a row.
+        let lease = [
+            ("ALERTWIRE_DELIVERY_LEASE", "20s"),
+            ("ALERTWIRE_REQUEST_TIMEOUT", "15s"),
+        ];
         let a = site.start_with_env(&lease).await;
         let b = site.start_with_env(&lease).await;
         site.routes(&a.base, &rx, 10).await;

@@ -2,6 +2,7 @@
 
 use super::{alert_status_badge, load_error, query_value, status_badge, Missing};
 use crate::api::deliveries::load_alert;
+use crate::components::page_data::page_data;
 use crate::format::utc_second;
 use crate::model::{alert_type_label, AlertView};
 use leptos::prelude::*;
@@ -19,7 +20,7 @@ pub fn AlertPage() -> impl IntoView {
             .get("id")
             .filter(|id| id.starts_with("alert_"))
     };
-    let data = Resource::new(id, |id| async move {
+    let data = page_data(id, |id| async move {
         match id {
             Some(id) => Some(load_alert(id).await),
             None => None,

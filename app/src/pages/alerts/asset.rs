@@ -3,6 +3,7 @@
 
 use super::{alert_status_badge, load_error, query_value};
 use crate::api::deliveries::{load_asset_alerts, AlertsChunk};
+use crate::components::page_data::page_data;
 use crate::format::utc_second;
 use crate::model::{alert_type_label, AlertView};
 use leptos::prelude::*;
@@ -51,7 +52,7 @@ pub fn AssetPage() -> impl IntoView {
             .get("before")
             .and_then(|v| v.parse::<i64>().ok())
     };
-    let data = Resource::new(
+    let data = page_data(
         move || (name(), before()),
         |(name, before)| load_asset_alerts(name, before),
     );

@@ -10,6 +10,7 @@ use crate::api::deliveries::{
 };
 use crate::components::history_kept::HistoryKept;
 use crate::components::live::{live_version, use_live, LiveIndicator, LiveScope};
+use crate::components::page_data::page_data;
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::domain::{DeliveryState, DeliveryStatus};
@@ -96,8 +97,8 @@ fn DeliveryList() -> impl IntoView {
     let query = use_query_map();
     let filters = move || filters_from_query(&query.read());
     let live = live_version();
-    let choices = Resource::new(|| (), |_| load_delivery_choices());
-    let data = Resource::new(
+    let choices = page_data(|| (), |_| load_delivery_choices());
+    let data = page_data(
         move || (filters(), live()),
         |(f, _): (DeliveryFilter, _)| {
             load_deliveries(
@@ -379,7 +380,7 @@ fn RecentAlerts() -> impl IntoView {
             .and_then(|v| v.parse::<i64>().ok())
     };
     let live = live_version();
-    let data = Resource::new(
+    let data = page_data(
         move || (before(), live()),
         |(before, _)| load_alerts(before),
     );

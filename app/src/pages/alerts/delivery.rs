@@ -7,6 +7,7 @@ use crate::api::deliveries::{load_delivery, CancelDelivery, RedeliverDelivery};
 use crate::components::failure::FailureAdvice;
 use crate::components::form::{action_error, FormAlert};
 use crate::components::live::{use_live, LiveIndicator, LiveScope};
+use crate::components::page_data::page_data;
 use crate::components::shell::use_user;
 use crate::domain::DeliveryStatus;
 use crate::domain::Role;
@@ -25,7 +26,7 @@ pub fn DeliveryDetailPage() -> impl IntoView {
     let redeliver = ServerAction::<RedeliverDelivery>::new();
     let cancel = ServerAction::<CancelDelivery>::new();
     let live = use_live(move || id().map(LiveScope::Delivery));
-    let data = Resource::new(
+    let data = page_data(
         move || {
             (
                 id(),
@@ -74,8 +75,9 @@ fn Loaded(
     let can_redeliver = is_admin && d.status.is_finished();
     let can_cancel = is_editor && !d.status.is_finished();
     let title = format!("Delivery {}", d.id);
-    // Pretty for reading; the bytes sent (and signed) are the raw text.
-    let pretty = serde_json::from_str::<serde_json::Value>(&body)
+    // Pretty for reading; the bytes sent (and signed) are the raw text. Read
+    // from bytes, like every other JSON the page reads (`page_data.rs`).
+    let pretty = serde_json::from_slice::<serde_json::Value>(body.as_bytes())
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| body.clone());

@@ -7,6 +7,7 @@
 
 use super::load_error;
 use crate::api::jobs::{load_job, load_redelivery_preview, CancelJob, StartRedelivery};
+use crate::components::page_data::{page_data, PageData};
 use crate::format::{thousands, utc_second};
 use crate::model::{DeliveryFilter, JobState, JobView, RedeliveryPreview};
 use leptos::prelude::*;
@@ -56,7 +57,7 @@ pub fn RedeliverFailedPage() -> impl IntoView {
             cursor: None,
         }
     };
-    let preview = Resource::new(filter, |f| {
+    let preview = page_data(filter, |f| {
         load_redelivery_preview(
             f.status,
             f.destination_id,
@@ -224,7 +225,7 @@ pub fn JobPage() -> impl IntoView {
     // Bumped every second while the job is active (with JavaScript).
     let tick = RwSignal::new(0_u64);
     let active = RwSignal::new(false);
-    let data = Resource::new(
+    let data = page_data(
         move || (id(), tick.get(), cancel.version().get()),
         |(id, _, _)| async move {
             match id {
@@ -249,7 +250,7 @@ pub fn JobPage() -> impl IntoView {
 
 /// With JavaScript: reload the job every second while it is queued or running.
 fn follow(
-    data: Resource<Result<JobView, crate::error::AppError>>,
+    data: PageData<Result<JobView, crate::error::AppError>>,
     tick: RwSignal<u64>,
     active: RwSignal<bool>,
 ) {

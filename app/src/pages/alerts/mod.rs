@@ -25,6 +25,7 @@ pub use rule::{EditRule, NewRule};
 pub use rules::RulesTab;
 
 use crate::api::destinations::auto_disabled_destinations;
+use crate::components::page_data::page_data;
 use crate::components::tabs::Tabs;
 use crate::domain::{DeliveryState, DeliveryStatus};
 use crate::format::utc_minute;
@@ -45,7 +46,7 @@ pub fn AlertsArea() -> impl IntoView {
     provide_context(refresh);
     let location = use_location();
     // Viewers are refused (the banner is for editors and admins): then there is none.
-    let disabled = Resource::new(
+    let disabled = page_data(
         move || (location.pathname.get(), refresh.0.get()),
         |_| async move { auto_disabled_destinations().await.unwrap_or_default() },
     );

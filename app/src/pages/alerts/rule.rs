@@ -10,6 +10,7 @@
 use super::load_error;
 use crate::api::rules::{load_rule, DeleteRule, RuleEditorData, SaveRule, SetRuleEnabled};
 use crate::components::form::{action_error, Field, FormAlert};
+use crate::components::page_data::page_data;
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::error::{AppError, FormErrors};
@@ -27,7 +28,7 @@ const PATTERN_HINT: &str =
 #[component]
 pub fn NewRule() -> impl IntoView {
     let save = ServerAction::<SaveRule>::new();
-    let data = Resource::new(|| (), |_| load_rule(None));
+    let data = page_data(|| (), |_| load_rule(None));
     let user = use_user();
     view! {
         <Title text="Add rule"/>
@@ -67,7 +68,7 @@ pub fn EditRule() -> impl IntoView {
     // The actions outlive the reloads of the page data they trigger.
     let save = ServerAction::<SaveRule>::new();
     let toggle = ServerAction::<SetRuleEnabled>::new();
-    let data = Resource::new(
+    let data = page_data(
         move || (id(), save.version().get(), toggle.version().get()),
         |(id, _, _)| async move {
             match id {

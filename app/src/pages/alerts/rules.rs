@@ -2,6 +2,7 @@
 
 use super::EmptyState;
 use crate::api::rules::load_rules;
+use crate::components::page_data::page_data;
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::model::{alert_type_label, RuleView, RulesPage};
@@ -12,7 +13,7 @@ use leptos_router::components::A;
 #[component]
 pub fn RulesTab() -> impl IntoView {
     let user = use_user();
-    let rules = Resource::new(|| (), |_| load_rules());
+    let rules = page_data(|| (), |_| load_rules());
     view! {
         <Title text="Rules"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading rules…"</p> }>

@@ -12,6 +12,7 @@ use crate::api::destinations::{
 };
 use crate::components::form::{action_error, Field, FormAlert};
 use crate::components::live::{use_live_with, LiveIndicator, LiveScope, Reloads};
+use crate::components::page_data::page_data;
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -42,7 +43,7 @@ pub fn DestinationDetail() -> impl IntoView {
             }
         });
     }
-    let page = Resource::new(
+    let page = page_data(
         move || {
             (
                 id(),

@@ -6,6 +6,7 @@
 use crate::api::destinations::destination_health;
 use crate::components::chart::{LatencyChart, OutcomeChart};
 use crate::components::live::live_version;
+use crate::components::page_data::page_data;
 use crate::format::{relative, utc_minute, utc_second};
 use crate::model::{DeliveryView, DestinationHealthPage, HealthState, HealthWindow, TestSendView};
 use crate::pages::alerts::state_badge;
@@ -30,7 +31,7 @@ pub fn DestinationHealthPanel(id: i64) -> impl IntoView {
     };
     let version = live_version();
     let tests = use_context::<TestsSent>();
-    let data = Resource::new(
+    let data = page_data(
         move || (window(), version(), tests.map_or(0, |t| t.0.get())),
         move |(window, _, _)| destination_health(id, Some(window.as_str().to_owned())),
     );

@@ -1,4 +1,5 @@
 use crate::api::destinations::list_destinations;
+use crate::components::page_data::page_data;
 use crate::components::shell::use_user;
 use crate::domain::Role;
 use crate::format::utc_minute;
@@ -20,7 +21,7 @@ pub fn DestinationsTab() -> impl IntoView {
             .and_then(|p| p.parse::<i64>().ok())
             .unwrap_or(1)
     };
-    let destinations = Resource::new(page, |page| list_destinations(Some(page)));
+    let destinations = page_data(page, |page| list_destinations(Some(page)));
     view! {
         <Title text="Destinations"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading destinations…"</p> }>

@@ -5,6 +5,7 @@
 use super::list::last_result;
 use crate::api::destinations::destination_page;
 use crate::components::live::live_version;
+use crate::components::page_data::page_data;
 use crate::model::DestinationView;
 use leptos::prelude::*;
 
@@ -12,7 +13,7 @@ use leptos::prelude::*;
 pub fn LiveLastResult(d: DestinationView) -> impl IntoView {
     let version = live_version();
     let id = d.id;
-    let current = Resource::new(version, move |version| {
+    let current = page_data(version, move |version| {
         let rendered = d.clone();
         async move {
             if version == 0 {

@@ -2,6 +2,7 @@
 
 use super::configure::ConfigureForm;
 use crate::api::destinations::destination_page;
+use crate::components::page_data::page_data;
 use crate::model::DestinationForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,7 +28,7 @@ pub fn ChooseDestinationType() -> impl IntoView {
 
 #[component]
 pub fn NewWebhook() -> impl IntoView {
-    let page = Resource::new(|| (), |_| destination_page(None));
+    let page = page_data(|| (), |_| destination_page(None));
     view! {
         <Title text="Add Webhook"/>
         <nav class="breadcrumbs" aria-label="Breadcrumbs">
