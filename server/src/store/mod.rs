@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth_attempts;
 pub mod auto_disable;
+pub mod checkpoint;
 pub mod deliveries;
 pub mod destinations;
 pub mod files;
@@ -200,6 +201,8 @@ impl Db {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
                     .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+                    // Checkpoints run beside the writers (`checkpoint.rs`).
+                    .pragma("wal_autocheckpoint", "0")
                     .statement_cache_capacity(SQLITE_STATEMENTS);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
@@ -207,7 +210,9 @@ impl Db {
                     .before_acquire(|conn, _| Box::pin(async move { Ok(out_of_transaction(conn)) }))
                     .connect_with(options)
                     .await?;
-                Ok(Db::Sqlite(pool, WriteGate::default()))
+                let gate = WriteGate::default();
+                checkpoint::spawn(pool.clone(), std::sync::Arc::downgrade(&gate.0));
+                Ok(Db::Sqlite(pool, gate))
             }
             DbTarget::Postgres(options) => {
                 let pool = PgPoolOptions::new()
