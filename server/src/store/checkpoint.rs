@@ -68,7 +68,7 @@ async fn run(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{empty_test_db, Db};
+    use crate::store::{empty_test_db, pragma_on_pooled_connections, Db};
     use std::time::{Duration, Instant};
 
     /// No connection checkpoints on commit, and the task copies the WAL back
@@ -80,17 +80,9 @@ mod tests {
         let Db::Sqlite(pool, _) = &db else {
             unreachable!("empty_test_db is SQLite")
         };
-        let mut held = Vec::new();
-        for _ in 0..3 {
-            let mut conn = pool.acquire().await.unwrap();
-            let (pages,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+        for pages in pragma_on_pooled_connections(&db, "wal_autocheckpoint").await {
             assert_eq!(pages, 0, "this connection would checkpoint on commit");
-            held.push(conn);
         }
-        drop(held);
         let file = pool.connect_options().get_filename().to_owned();
         let before = std::fs::metadata(&file).unwrap().len();
         sqlx::query("CREATE TABLE filler (b BLOB)")

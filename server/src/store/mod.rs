@@ -324,6 +324,27 @@ pub(crate) async fn empty_test_db(name: &str) -> Db {
     db
 }
 
+/// `PRAGMA <name>` read on three pooled connections held at once, so each
+/// value comes from a different connection, not the first one again.
+#[cfg(test)]
+pub(crate) async fn pragma_on_pooled_connections(db: &Db, name: &str) -> Vec<i64> {
+    let Db::Sqlite(pool, _) = db else {
+        unreachable!("pragmas are SQLite's")
+    };
+    let mut held = Vec::new();
+    let mut values = Vec::new();
+    for _ in 0..3 {
+        let mut conn = pool.acquire().await.unwrap();
+        let (value,): (i64,) = sqlx::query_as(&format!("PRAGMA {name}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        values.push(value);
+        held.push(conn);
+    }
+    values
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,18 +354,8 @@ mod tests {
     #[tokio::test]
     async fn each_sqlite_connection_has_the_smaller_page_cache() {
         let db = empty_test_db("cache_size").await;
-        let Db::Sqlite(pool, _) = &db else {
-            unreachable!("empty_test_db is SQLite")
-        };
-        let mut held = Vec::new();
-        for _ in 0..3 {
-            let mut conn = pool.acquire().await.unwrap();
-            let (kib,): (i64,) = sqlx::query_as("PRAGMA cache_size")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+        for kib in pragma_on_pooled_connections(&db, "cache_size").await {
             assert_eq!(kib, -i64::from(SQLITE_CACHE_KIB));
-            held.push(conn);
         }
     }
 
