@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod domain;
 pub mod http;
+pub mod ids;
 pub mod receiver;
 pub mod secret_key;
 pub mod services;

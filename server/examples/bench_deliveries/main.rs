@@ -45,6 +45,8 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Default)]
 pub struct Clock {
     posted: HashMap<String, Instant>,
+    /// When the POST that raised each alert was answered.
+    answered: HashMap<String, Instant>,
     arrived: Vec<(String, Instant)>,
     pub probes: HashMap<String, Instant>,
 }
@@ -86,10 +88,12 @@ impl Api {
             Err(events) => Value::Array(events),
         };
         let answer = self.post("/events", body).await?;
+        let answered = Instant::now();
         let mut clock = clock.lock().map_err(|_| "poisoned")?;
         for alert in answer["alerts"].as_array().into_iter().flatten() {
             if let Some(id) = alert["id"].as_str() {
                 clock.posted.insert(id.to_owned(), sent);
+                clock.answered.insert(id.to_owned(), answered);
             }
         }
         Ok(())
@@ -193,8 +197,8 @@ impl Bench {
     }
 
     /// One event (10 deliveries) every 10 ms for `seconds`: each delivery's
-    /// time from its POST to its arrival, sorted, in ms.
-    async fn steady(&self, api: &Arc<Api>, seconds: u64, first: usize) -> Result<Vec<f64>, Error> {
+    /// time from its POST to its arrival, and where that time went.
+    async fn steady(&self, api: &Arc<Api>, seconds: u64, first: usize) -> Result<Steady, Error> {
         self.clock.lock().map_err(|_| "poisoned")?.arrived.clear();
         let before = self.rx.count();
         let events = (seconds * 100) as usize;
@@ -213,17 +217,49 @@ impl Bench {
         let expected = before + (events * DESTINATIONS) as u32;
         wait_for(&self.rx, expected, Duration::from_secs(60)).await;
         let c = self.clock.lock().map_err(|_| "poisoned")?;
-        let mut latencies: Vec<f64> = c
-            .arrived
-            .iter()
-            .filter_map(|(id, at)| {
-                c.posted
-                    .get(id)
-                    .map(|p| at.duration_since(*p).as_secs_f64() * 1000.0)
-            })
+        Ok(Steady::of(&c))
+    }
+}
+
+/// The steady phase's times in ms, each sorted: every delivery's POST to
+/// arrival; and per event, its POST to the 202, to its first delivery's
+/// arrival and to its last.
+struct Steady {
+    latencies: Vec<f64>,
+    answer: Vec<f64>,
+    first: Vec<f64>,
+    last: Vec<f64>,
+}
+
+impl Steady {
+    fn of(c: &Clock) -> Self {
+        let ms = |from: Instant, to: Instant| to.duration_since(from).as_secs_f64() * 1000.0;
+        let mut per_alert: HashMap<&str, (f64, f64)> = HashMap::new();
+        let mut latencies = Vec::new();
+        for (id, at) in &c.arrived {
+            let Some(posted) = c.posted.get(id) else {
+                continue;
+            };
+            let took = ms(*posted, *at);
+            latencies.push(took);
+            let span = per_alert.entry(id).or_insert((took, took));
+            *span = (span.0.min(took), span.1.max(took));
+        }
+        let answer = per_alert
+            .keys()
+            .filter_map(|id| Some(ms(*c.posted.get(*id)?, *c.answered.get(*id)?)))
             .collect();
-        latencies.sort_by(f64::total_cmp);
-        Ok(latencies)
+        let (first, last) = per_alert.values().copied().unzip();
+        let sorted = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        Steady {
+            latencies: sorted(latencies),
+            answer: sorted(answer),
+            first: sorted(first),
+            last: sorted(last),
+        }
     }
 }
 
@@ -362,13 +398,19 @@ async fn run(bench: &Bench, server: &Server) -> Result<(), Error> {
     }
 
     // 2. Latency at a steady 1,000 deliveries/s.
-    let latencies = bench.steady(&api, STEADY_SECONDS, 1_000_000).await?;
+    let steady = bench.steady(&api, STEADY_SECONDS, 1_000_000).await?;
     println!(
         "{}",
         summary(
             "latency at 1,000 deliveries/s, ingest-to-receipt",
-            &latencies
+            &steady.latencies
         )
+    );
+    println!(
+        "  of which, per event: {}; {}; {}",
+        summary("POST to its 202", &steady.answer),
+        summary("to the first of its 10 deliveries", &steady.first),
+        summary("to the last", &steady.last)
     );
 
     // 3. Retry punctuality with 100,000 retries scheduled an hour out.
@@ -476,12 +518,12 @@ async fn dead_destination(bench: &Bench, api: &Arc<Api>) -> Result<(), Error> {
     let written = Instant::now();
     queue::dead_retries(&bench.database_url, dead, DEAD_RETRIES).await?;
     let insert = written.elapsed().as_secs_f64();
-    let latencies = bench.steady(api, DEAD_SECONDS, 2_000_000).await?;
+    let steady = bench.steady(api, DEAD_SECONDS, 2_000_000).await?;
     println!(
         "{} (the {DEAD_RETRIES} retries took {insert:.1}s to write)",
         summary(
             "first attempts to healthy destinations while 100,000 retries of a dead one are due",
-            &latencies
+            &steady.latencies
         )
     );
     Ok(())

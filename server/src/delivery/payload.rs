@@ -1,8 +1,7 @@
 //! The documented JSON body of a delivery.
 
+use crate::ids::new_id;
 use app::format::rfc3339;
-use rand::distributions::Alphanumeric;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -88,7 +87,7 @@ pub struct Disabled<'a> {
 
 /// The `destination.disabled` body; `alert.id` is `alert_` + a new random id.
 pub fn destination_disabled(d: Disabled<'_>) -> DestinationDisabledPayload {
-    let id = random_id("alert");
+    let id = new_id("alert");
     DestinationDisabledPayload {
         event_type: DESTINATION_DISABLED.into(),
         links: DestinationLinks {
@@ -119,16 +118,6 @@ fn join(public_url: &Url, path: &str) -> String {
         .unwrap_or_else(|_| path.to_owned())
 }
 
-/// A random id with a prefix: `alert_…`, `msg_…`.
-pub fn random_id(prefix: &str) -> String {
-    let tail: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(24)
-        .map(char::from)
-        .collect();
-    format!("{prefix}_{tail}")
-}
-
 pub fn links(public_url: &Url, alert_id: &str, qualified_name: &str) -> Links {
     Links {
         alert_url: join(public_url, &format!("alerts/{alert_id}")),
@@ -155,7 +144,7 @@ fn path_segment(name: &str) -> String {
 
 /// The sample alert Send Test Alert delivers (`event_type: alert.test`).
 pub fn test_alert(public_url: &Url, now_ms: i64) -> WebhookPayload {
-    let id = random_id("alert");
+    let id = new_id("alert");
     let asset = Asset {
         qualified_name: "production.public.orders".into(),
         asset_type: "table".into(),

@@ -4,8 +4,9 @@
 use super::ingest_groups::GroupError;
 use super::{internal, internal_ref, Services};
 use crate::clock::now_ms;
-use crate::delivery::payload::{links, random_id, AlertPart, Asset, EventPart, WebhookPayload};
+use crate::delivery::payload::{links, AlertPart, Asset, EventPart, WebhookPayload};
 use crate::domain::event::ValidEvent;
+use crate::ids::new_id;
 use crate::store::alerts::{
     self as rows, AlertRow, IngestBatch, IngestTimes, NewAlert, NewDelivery, NewEvent, Stored,
 };
@@ -115,7 +116,7 @@ impl Services {
             .iter()
             .filter(|r| r.matches(event.alert_type, &event.qualified_name))
             .map(|rule| {
-                let public_id = random_id("alert");
+                let public_id = new_id("alert");
                 let payload = WebhookPayload {
                     event_type: "alert.triggered".into(),
                     links: links(self.public_url(), &public_id, &event.qualified_name),
@@ -147,7 +148,7 @@ impl Services {
                         .iter()
                         .map(|d| NewDelivery {
                             destination: *d,
-                            msg_id: random_id("msg"),
+                            msg_id: new_id("msg"),
                             leased: false,
                         })
                         .collect(),

@@ -13,8 +13,8 @@
 use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::delivery::payload::{
-    destination_disabled, random_id, DestinationPart, Disabled, DESTINATION_DISABLED,
-    OPERATIONAL_ALERT_TYPE, OPERATIONAL_RULE_NAME,
+    destination_disabled, DestinationPart, Disabled, DESTINATION_DISABLED, OPERATIONAL_ALERT_TYPE,
+    OPERATIONAL_RULE_NAME,
 };
 use crate::store::auto_disable::{self as rows, FailingRow, OperationalAlert};
 use app::error::AppError;
@@ -105,7 +105,7 @@ impl Services {
             payload: serde_json::to_string(&payload).map_err(|_| AppError::Internal)?,
             deliveries: recipients
                 .into_iter()
-                .map(|d| (d, random_id("msg")))
+                .map(|d| (d, crate::ids::new_id("msg")))
                 .collect(),
         }))
     }

@@ -267,11 +267,7 @@ impl Services {
     /// turns true, giving back at the end the job it was running.
     pub fn start_jobs(&self, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let services = self.clone();
-        let owner = format!(
-            "{}-{}",
-            std::process::id(),
-            crate::delivery::payload::random_id("j")
-        );
+        let owner = format!("{}-{}", std::process::id(), crate::ids::new_id("j"));
         tokio::spawn(async move {
             let mut stop = stop;
             while !*stop.borrow() {

@@ -163,9 +163,5 @@ impl Engine {
 
 /// A name for this process's leases, unique across restarts and hosts.
 fn lease_owner() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        crate::delivery::payload::random_id("w")
-    )
+    format!("{}-{}", std::process::id(), crate::ids::new_id("w"))
 }

@@ -3,11 +3,12 @@
 
 use super::Services;
 use crate::clock::now_ms;
-use crate::delivery::payload::{random_id, test_alert};
+use crate::delivery::payload::test_alert;
 use crate::delivery::request::{build, masked, Signed};
 use crate::delivery::signer::generate_secret;
 use crate::delivery::troubleshooting::explain;
 use crate::domain::destination::{parse, KeptSecrets, ValidDestination};
+use crate::ids::new_id;
 use crate::services::audit::{object, unsaved, Actor};
 use crate::services::internal;
 use crate::store::health::{self, TestAttemptRow};
@@ -88,7 +89,7 @@ impl Services {
             auth: &valid.auth,
             headers: &valid.headers,
             secrets: &secret_refs,
-            msg_id: &random_id("msg"),
+            msg_id: &new_id("msg"),
             timestamp: now_ms() / 1000,
             body,
         });
