@@ -201,8 +201,12 @@ impl Db {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
                     .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
-                    // Checkpoints run beside the writers (`checkpoint.rs`).
-                    .pragma("wal_autocheckpoint", "0")
+                    // Checkpoints run beside the writers (`checkpoint.rs`);
+                    // the commit's own checkpoint stays as the WAL's bound.
+                    .pragma(
+                        "wal_autocheckpoint",
+                        checkpoint::COMMIT_BOUND_PAGES.to_string(),
+                    )
                     .statement_cache_capacity(SQLITE_STATEMENTS);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
