@@ -49,11 +49,14 @@ fn out(row: AlertRow) -> AlertOut {
 impl Services {
     /// Stores the events, all or nothing, and wakes the delivery engine;
     /// refuses them all with `QueueFull` past `--max-queued` (`admission`).
+    /// They match the rules as of configuration `generation`, read by the
+    /// caller (with its API key) before this call.
     pub async fn ingest_events(
         &self,
         events: Vec<ValidEvent>,
+        generation: i64,
     ) -> Result<Vec<EventOutcome>, AppError> {
-        let (generation, rules) = self.active_rules().await?;
+        let rules = self.active_rules(generation).await?;
         let now = now_ms();
         let prepared = events
             .into_iter()

@@ -24,6 +24,9 @@ pub struct ApiCaller {
     pub key_id: i64,
     pub key_name: String,
     pub role: KeyRole,
+    /// The configuration generation read with the key: ingest matches the
+    /// rules current then, without a read of its own.
+    pub generation: i64,
 }
 
 fn hash_key(key: &str) -> String {
@@ -130,7 +133,10 @@ impl Services {
         if !presented.starts_with(KEY_PREFIX) {
             return Ok(None);
         }
-        let Some(row) = api_keys::live_by_hash(self.db(), &hash_key(presented))
+        let Some(api_keys::LiveKey {
+            key: row,
+            generation,
+        }) = api_keys::live_by_hash(self.db(), &hash_key(presented))
             .await
             .map_err(internal)?
         else {
@@ -146,6 +152,7 @@ impl Services {
             key_id: row.id,
             key_name: row.name,
             role: row.role,
+            generation,
         }))
     }
 }

@@ -5,7 +5,6 @@ use super::{internal, Services};
 use crate::clock::now_ms;
 use crate::domain::glob::AssetPattern;
 use crate::domain::rule::parse;
-use crate::store::generation;
 use crate::store::rules::{self as rows, RuleFields, RuleRow, RuleTarget};
 use app::domain::{AuditAction, ObjectKind};
 use app::error::{AppError, FormErrors};
@@ -182,13 +181,15 @@ impl Services {
     }
 
     /// Enabled rules with their enabled destinations, for matching events:
-    /// read again only when the configuration generation has moved. Also
-    /// the generation they hold at, for the destinations of the alerts.
-    pub(crate) async fn active_rules(&self) -> Result<(i64, Arc<Vec<ActiveRule>>), AppError> {
+    /// read again only when the configuration generation, read by the
+    /// caller before this call, has moved from the one they are kept at.
+    pub(crate) async fn active_rules(
+        &self,
+        generation: i64,
+    ) -> Result<Arc<Vec<ActiveRule>>, AppError> {
         let db = self.db();
-        let generation = generation::current(db).await.map_err(internal)?;
         if let Some(rules) = self.inner.active_rules.get(generation) {
-            return Ok((generation, rules));
+            return Ok(rules);
         }
         let rules = rows::list(db).await.map_err(internal)?;
         let targets = rows::targets(db, None).await.map_err(internal)?;
@@ -213,7 +214,7 @@ impl Services {
                 .collect(),
         );
         self.inner.active_rules.put(generation, Arc::clone(&active));
-        Ok((generation, active))
+        Ok(active)
     }
 }
 

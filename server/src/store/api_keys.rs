@@ -56,9 +56,22 @@ pub async fn list(db: &Db) -> StoreResult<Vec<ApiKeyRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
 }
 
-/// The live (not revoked) key with this hash.
-pub async fn live_by_hash(db: &Db, key_hash: &str) -> StoreResult<Option<ApiKeyRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL");
+/// A live key, and the configuration generation read in the same statement.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LiveKey {
+    #[sqlx(flatten)]
+    pub key: ApiKeyRow,
+    pub generation: i64,
+}
+
+/// The live (not revoked) key with this hash, with the configuration
+/// generation (`store::generation`): ingest needs both, and one statement
+/// is one round trip fewer on its path (issue 11).
+pub async fn live_by_hash(db: &Db, key_hash: &str) -> StoreResult<Option<LiveKey>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT n FROM config_generation WHERE id = 1) AS generation \
+         FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+    );
     Ok(on_db!(db, pool => sqlx::query_as(&sql).bind(key_hash).fetch_optional(pool).await)?)
 }
 

@@ -14,6 +14,7 @@ pub mod destinations;
 pub mod files;
 pub mod generation;
 pub mod health;
+pub mod ingest;
 pub mod jobs;
 pub mod live;
 pub mod notifications;

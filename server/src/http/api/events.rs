@@ -71,7 +71,7 @@ struct RaisedAlertDoc {
     operation_id = "post_events", path = "/events", tag = "events", request_body(content = EventDoc, description = "One event, or an array of up to 1,000 (all or nothing)"), responses((status = 202, description = "The alerts the event raised", body = EventAnswerDoc), Refusals, (status = 413, description = "Over 8 MiB", body = ErrorBody), (status = 429, description = "The delivery queue is past `--max-queued` (code `queue_full`): nothing was stored; send the same request again after `Retry-After` seconds", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before sending again")))), security(("api_key" = ["ingest", "editor", "admin"])))]
 async fn create(
     State(services): State<Services>,
-    _: Ingest,
+    Ingest(caller, _): Ingest,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = match body {
@@ -113,7 +113,9 @@ async fn create(
         }
     };
     let is_batch = batch.is_batch;
-    let outcomes = services.ingest_events(batch.events).await?;
+    let outcomes = services
+        .ingest_events(batch.events, caller.generation)
+        .await?;
     let body = if is_batch {
         let alerts: Vec<_> = outcomes
             .iter()
