@@ -357,7 +357,28 @@ async fn main() -> Result<(), Error> {
             "rule+event+failed",
             "rule_id=3&event_type=connection_failed&status=failed".into(),
         ),
+        // Each status with the other filters: on SQLite a status other than
+        // `delivered` leads (migration 0016), `delivered` reads the row.
+        ("status=pending (none)", "status=pending".into()),
+        (
+            "destination+retrying (none)",
+            format!("destination_id={d}&status=retrying"),
+        ),
+        ("rule+retrying (none)", "rule_id=3&status=retrying".into()),
+        (
+            "event_type+pending (none)",
+            "event_type=connection_failed&status=pending".into(),
+        ),
+        ("rule+delivered", "rule_id=3&status=delivered".into()),
+        (
+            "rule+event+delivered (none)",
+            "rule_id=3&event_type=connection_failed&status=delivered".into(),
+        ),
         ("asset prefix", "q=db.schema_17.".into()),
+        (
+            "asset prefix+failed (none)",
+            "q=db.schema_17.&status=failed".into(),
+        ),
         ("asset exact name", "q=db.schema_17.table_917".into()),
         ("alert id", format!("q=alert_{}", n / 2)),
         ("webhook-id", format!("q=msg_{}", n / 3)),
