@@ -388,6 +388,22 @@ pub(super) enum Param {
     Text(String),
 }
 
+/// Binds the filter's values, in order, to a statement built by `filter_sql`.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for p in $params {
+            query = match p {
+                $crate::store::deliveries::Param::Int(v) => query.bind(*v),
+                $crate::store::deliveries::Param::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        query
+    }};
+}
+
+pub(super) use bind_params;
+
 /// The filter term whose index a query walks (see `filter_sql`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lead {
@@ -554,16 +570,7 @@ pub async fn list(db: &Db, filter: &ValidFilter, limit: i64) -> StoreResult<Vec<
         "{LIST_SQL} WHERE d.id IN (SELECT d.id FROM deliveries d{cond} ORDER BY d.id DESC LIMIT {limit}) \
          ORDER BY d.id DESC"
     );
-    Ok(on_db!(db, pool => {
-        let mut query = sqlx::query_as(&sql);
-        for p in &params {
-            query = match p {
-                Param::Int(v) => query.bind(*v),
-                Param::Text(v) => query.bind(v.as_str()),
-            };
-        }
-        query.fetch_all(pool).await
-    })?)
+    Ok(on_db!(db, pool => bind_params!(sqlx::query_as(&sql), &params).fetch_all(pool).await)?)
 }
 
 pub async fn get(db: &Db, id: i64) -> StoreResult<Option<DeliveryRow>> {
@@ -706,29 +713,21 @@ mod tests {
         let Db::Sqlite(pool, _) = db else {
             panic!("a SQLite database")
         };
-        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
-        for p in &params {
-            query = match p {
-                Param::Int(v) => query.bind(*v),
-                Param::Text(v) => query.bind(v.as_str()),
-            };
-        }
-        let rows = query.fetch_all(pool).await.unwrap();
+        let query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
+        let rows = bind_params!(query, &params).fetch_all(pool).await.unwrap();
         rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
     }
 
     /// Each filter walks one index newest first (a prefix search: one range),
-    /// and reads no row unless it asks for `delivered` behind another lead (migration 0016 keeps the
-    /// status out of the destination, rule and event type indexes).
+    /// and reads no row unless it asks for `delivered` behind another lead
+    /// (migration 0016 keeps the status out of the destination, rule and
+    /// event type indexes).
     #[tokio::test]
     async fn sqlite_filters_walk_one_index_in_order() {
         let db = crate::store::empty_test_db("filter_plans").await;
         use DeliveryState::*;
-        let asset = ValidFilter {
-            status: Some(Failed),
-            search: Some(Search::AssetPrefix("warehouse.".into())),
-            ..ValidFilter::default()
-        };
+        let prefix = Some(Search::AssetPrefix("warehouse.".into()));
+        let asset = filter(Some(Failed), None, None, None, prefix);
         let cases = [
             (
                 filter(Some(Failed), None, None, None, None),

@@ -6,7 +6,7 @@
 //! progress. A process holds a running job by a lease, like a delivery.
 
 use super::audit::{write_entry, Entry};
-use super::deliveries::{filter_sql, Param, NOTIFY_CHANNEL, NOTIFY_SQL};
+use super::deliveries::{bind_params, filter_sql, Param, NOTIFY_CHANNEL, NOTIFY_SQL};
 use super::{id_list, on_db, Db, StoreError, StoreResult};
 use crate::domain::delivery_filter::ValidFilter;
 use app::model::JobState;
@@ -34,20 +34,6 @@ pub struct JobRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub error: Option<String>,
-}
-
-/// Binds the filter's values, in order, to a statement built by `filter_sql`.
-macro_rules! bind_params {
-    ($query:expr, $params:expr) => {{
-        let mut query = $query;
-        for p in $params {
-            query = match p {
-                Param::Int(v) => query.bind(*v),
-                Param::Text(v) => query.bind(v.as_str()),
-            };
-        }
-        query
-    }};
 }
 
 /// The filter's WHERE clause with the job's own conditions after it: failed
