@@ -27,6 +27,7 @@ test:
 # `hydrate` feature next to `ssr` (feature unification) and change the server.
 test-rust:
 	cargo test --locked -p app -p server
+	cargo test --locked --manifest-path scripts/wasm-split/Cargo.toml
 
 test-e2e: build
 	@scripts/e2e.sh
@@ -50,3 +51,4 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --locked -p app -p server --all-targets -- -D warnings
 	cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cd scripts/wasm-split && cargo fmt -- --check && cargo clippy --locked --all-targets -- -D warnings

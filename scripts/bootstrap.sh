@@ -25,6 +25,16 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
 fi
 
+# The splitter of the hydrate bundle (scripts/wasm-split, used by build.sh),
+# rebuilt when its sources change.
+split_stamp="${CARGO_HOME:-$HOME/.cargo}/alertwire-wasm-split.stamp"
+split_sources="$(cat scripts/wasm-split/Cargo.toml scripts/wasm-split/Cargo.lock scripts/wasm-split/src/*.rs | sha256sum | cut -c1-16)"
+if ! command -v alertwire-wasm-split >/dev/null 2>&1 || [ "$(cat "$split_stamp" 2>/dev/null)" != "$split_sources" ]; then
+  say "installing alertwire-wasm-split (about a minute)"
+  cargo install --locked --quiet --force --path scripts/wasm-split
+  echo "$split_sources" >"$split_stamp"
+fi
+
 [ "$want_test" = 1 ] || exit 0
 
 apt_install() {

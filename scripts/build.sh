@@ -18,25 +18,30 @@ cargo build --profile wasm-release --locked -p frontend --target wasm32-unknown-
 
 staging="$(mktemp -d)"
 trap 'rm -rf "$staging"' EXIT
+# The module is split at each page group's `#[lazy]` view (app/src/routes.rs):
+# the main module and one chunk per set of code only some groups use, loaded
+# by __wasm_split.*.js (scripts/wasm-split; installed by bootstrap.sh).
+alertwire-wasm-split split "$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm" "$staging"
 # The name section only serves debuggers: most of the module's bytes.
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-  --out-dir "$staging" --out-name alertwire \
-  "$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+  --keep-lld-exports --out-dir "$staging" --out-name alertwire "$staging/alertwire_split.wasm"
+rm "$staging/alertwire_split.wasm"
+# Names the JS, the loader, the chunks and the split manifest by content.
+split_hashes="$(alertwire-wasm-split name "$staging")"
 
 hash_of() { sha256sum "$1" | cut -c1-16; }
-js=$(hash_of "$staging/alertwire.js")
 wasm=$(hash_of "$staging/alertwire_bg.wasm")
 css=$(hash_of style/main.css)
 
 rm -rf "$pkg"
 mkdir -p "$pkg"
-mv "$staging/alertwire.js" "$pkg/alertwire.$js.js"
 mv "$staging/alertwire_bg.wasm" "$pkg/alertwire.$wasm.wasm"
+mv "$staging"/*.js "$staging"/*.wasm "$staging"/*.json "$pkg/"
 if [ -d "$staging/snippets" ]; then mv "$staging/snippets" "$pkg/"; fi
 cp style/main.css "$pkg/alertwire.$css.css"
 # Unhashed, for the bare error page served when the database is down.
 cp style/main.css "$pkg/alertwire.css"
 if [ -d public ]; then cp -R public/. "$site/"; fi
-printf 'js: %s\nwasm: %s\ncss: %s\n' "$js" "$wasm" "$css" >"$site/hash.txt"
+printf '%s\nwasm: %s\ncss: %s\n' "$split_hashes" "$wasm" "$css" >"$site/hash.txt"
 
 "$target_dir/release/precompress" "$pkg"

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Redirect, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -31,6 +31,122 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Pages are split points: each group's code is a chunk of the hydrate
+/// bundle of its own, fetched when one of its pages is shown, so a first
+/// visit downloads the shared code and one group, not every page (issue 11,
+/// "Page weight"; `scripts/build.sh` splits the module). Pages that share
+/// most of their code go in one group: the splitter makes a file of each set
+/// of code that several groups share, and one group a page came to 50 to 200
+/// small files. The pages a first visit most often lands on (sign-in, setup,
+/// the Destinations list) stay in the main module, as does code every page
+/// uses.
+///
+/// `wasm_split` is used directly rather than through `#[lazy_route]`, which
+/// makes one chunk per route: here the group names the chunk, and a page's
+/// `load` fetches it. The router calls `preload` before the view, and during
+/// hydration the view must be ready at once, or the page is drawn twice. On
+/// the server, the page names its group's chunks in preload links
+/// (`preload_links`).
+/// A page's data loads inside its view, so a client-side visit to a group
+/// not seen before fetches its code, then its data.
+macro_rules! lazy_pages {
+    ($($group:ident { $($route:ident => $page:ident),* $(,)? })*) => {$(
+        #[allow(non_snake_case)]
+        mod $group {
+            use super::*;
+            $(
+                // A module of its own for each page's `load`: a split
+                // function's loader is its own, so the router must preload
+                // the very function the view then calls.
+                pub mod $route {
+                    use super::*;
+
+                    #[cfg_attr(
+                        feature = "hydrate",
+                        ::leptos::wasm_split::wasm_split($group, wasm_split_path = ::leptos::wasm_split, preload(load))
+                    )]
+                    pub fn $route() -> AnyView {
+                        view! { <$page/> }.into_any()
+                    }
+                }
+            )*
+        }
+
+        $(
+            struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                #[cfg(feature = "hydrate")]
+                async fn view(_this: Self) -> AnyView {
+                    $group::$route::$route().await
+                }
+
+                #[cfg(not(feature = "hydrate"))]
+                async fn view(_this: Self) -> AnyView {
+                    preload_links(stringify!($group));
+                    $group::$route::$route()
+                }
+
+                #[cfg(feature = "hydrate")]
+                async fn preload() {
+                    $group::$route::load().await;
+                }
+            }
+        )*
+    )*};
+}
+
+/// Preload links to the chunks of `group` (from the split manifest the build
+/// writes, which `<HydrationScripts>` reads), so the browser fetches them
+/// beside the main module instead of after it. Leptos's own links
+/// (`prefetch_lazy_fn_on_server`) were missing from some pages: whether they
+/// are written depends on when the page's view first runs.
+///
+/// They go to the page's head (leptos_meta) and add nothing to the body,
+/// which must be the same on both sides for hydration.
+#[cfg(not(feature = "hydrate"))]
+fn preload_links(group: &str) {
+    use leptos_meta::Link;
+    let files = use_context::<leptos::WasmSplitManifest>()
+        .map(|manifest| {
+            let (pkg, groups, loader) = &*manifest.0.read_value();
+            let chunks = groups.get(group).into_iter().flatten();
+            let mut files: Vec<(String, bool)> =
+                chunks.map(|c| (format!("{pkg}/{c}.wasm"), false)).collect();
+            files.push((format!("{pkg}/{loader}"), true));
+            files
+        })
+        .unwrap_or_default();
+    for (href, script) in files {
+        // Rendering a `Link` registers it with the head; its own output is empty.
+        let _ = if script {
+            view! { <Link rel="modulepreload" href=href/> }.to_html()
+        } else {
+            view! { <Link rel="preload" href=href as_="fetch" type_="application/wasm" crossorigin="anonymous"/> }
+                .to_html()
+        };
+    }
+}
+
+lazy_pages! {
+    rules { Rules => RulesTab, RuleNew => NewRule, RuleEdit => EditRule }
+    destination_form { WebhookNew => NewWebhook }
+    destination { Destination => DestinationDetail }
+    deliveries { Deliveries => DeliveriesTab, Redeliver => RedeliverFailedPage, Job => JobPage }
+    delivery { Delivery => DeliveryDetailPage, Alert => AlertPage, Asset => AssetPage }
+    settings {
+        Account => AccountPage,
+        Users => UsersPage,
+        ApiKeys => ApiKeysPage,
+        Notifications => NotificationsPage,
+        AuditLog => AuditLogPage,
+    }
+}
+
 /// Every route renders with its data in the first response (`SsrMode::Async`):
 /// out-of-order streaming would need JavaScript to put the data in place, and
 /// every page must work without it.
@@ -46,29 +162,29 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=AppShell>
                     <Route path=path!("") ssr=SsrMode::Async view=|| view! { <Redirect path="/alerts"/> }/>
                     <ParentRoute path=path!("/alerts") ssr=SsrMode::Async view=AlertsArea>
-                        <Route path=path!("") ssr=SsrMode::Async view=RulesTab/>
-                        <Route path=path!("/rules") ssr=SsrMode::Async view=RulesTab/>
-                        <Route path=path!("/rules/new") ssr=SsrMode::Async view=NewRule/>
-                        <Route path=path!("/rules/:id") ssr=SsrMode::Async view=EditRule/>
+                        <Route path=path!("") ssr=SsrMode::Async view={Lazy::<Rules>::new()}/>
+                        <Route path=path!("/rules") ssr=SsrMode::Async view={Lazy::<Rules>::new()}/>
+                        <Route path=path!("/rules/new") ssr=SsrMode::Async view={Lazy::<RuleNew>::new()}/>
+                        <Route path=path!("/rules/:id") ssr=SsrMode::Async view={Lazy::<RuleEdit>::new()}/>
                         <Route path=path!("/destinations") ssr=SsrMode::Async view=DestinationsTab/>
                         <Route path=path!("/destinations/new") ssr=SsrMode::Async view=ChooseDestinationType/>
-                        <Route path=path!("/destinations/new/webhook") ssr=SsrMode::Async view=NewWebhook/>
-                        <Route path=path!("/destinations/:id") ssr=SsrMode::Async view=DestinationDetail/>
-                        <Route path=path!("/deliveries") ssr=SsrMode::Async view=DeliveriesTab/>
-                        <Route path=path!("/deliveries/redeliver") ssr=SsrMode::Async view=RedeliverFailedPage/>
-                        <Route path=path!("/deliveries/:id") ssr=SsrMode::Async view=DeliveryDetailPage/>
-                        <Route path=path!("/jobs/:id") ssr=SsrMode::Async view=JobPage/>
+                        <Route path=path!("/destinations/new/webhook") ssr=SsrMode::Async view={Lazy::<WebhookNew>::new()}/>
+                        <Route path=path!("/destinations/:id") ssr=SsrMode::Async view={Lazy::<Destination>::new()}/>
+                        <Route path=path!("/deliveries") ssr=SsrMode::Async view={Lazy::<Deliveries>::new()}/>
+                        <Route path=path!("/deliveries/redeliver") ssr=SsrMode::Async view={Lazy::<Redeliver>::new()}/>
+                        <Route path=path!("/deliveries/:id") ssr=SsrMode::Async view={Lazy::<Delivery>::new()}/>
+                        <Route path=path!("/jobs/:id") ssr=SsrMode::Async view={Lazy::<Job>::new()}/>
                         // Last: `alert_…` ids (links.alert_url); the tabs above match first.
-                        <Route path=path!("/:id") ssr=SsrMode::Async view=AlertPage/>
+                        <Route path=path!("/:id") ssr=SsrMode::Async view={Lazy::<Alert>::new()}/>
                     </ParentRoute>
-                    <Route path=path!("/assets/:name") ssr=SsrMode::Async view=AssetPage/>
+                    <Route path=path!("/assets/:name") ssr=SsrMode::Async view={Lazy::<Asset>::new()}/>
                     <ParentRoute path=path!("/settings") ssr=SsrMode::Async view=SettingsArea>
-                        <Route path=path!("") ssr=SsrMode::Async view=AccountPage/>
-                        <Route path=path!("/account") ssr=SsrMode::Async view=AccountPage/>
-                        <Route path=path!("/users") ssr=SsrMode::Async view=UsersPage/>
-                        <Route path=path!("/api-keys") ssr=SsrMode::Async view=ApiKeysPage/>
-                        <Route path=path!("/notifications") ssr=SsrMode::Async view=NotificationsPage/>
-                        <Route path=path!("/audit-log") ssr=SsrMode::Async view=AuditLogPage/>
+                        <Route path=path!("") ssr=SsrMode::Async view={Lazy::<Account>::new()}/>
+                        <Route path=path!("/account") ssr=SsrMode::Async view={Lazy::<Account>::new()}/>
+                        <Route path=path!("/users") ssr=SsrMode::Async view={Lazy::<Users>::new()}/>
+                        <Route path=path!("/api-keys") ssr=SsrMode::Async view={Lazy::<ApiKeys>::new()}/>
+                        <Route path=path!("/notifications") ssr=SsrMode::Async view={Lazy::<Notifications>::new()}/>
+                        <Route path=path!("/audit-log") ssr=SsrMode::Async view={Lazy::<AuditLog>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

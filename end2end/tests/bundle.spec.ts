@@ -1,0 +1,80 @@
+import { test, expect, Page, Request } from '@playwright/test';
+import { hydrated, signedInAsAdmin as signedIn } from './support';
+
+// The hydrate bundle is split by page group (app/src/routes.rs, scripts/build.sh):
+// the Destinations list loads the main module alone, a page of another group loads
+// its group's chunks, and every page hydrates once, on a first visit and after a
+// client-side navigation.
+
+/** Every `.wasm` file the page fetches from now on. */
+function wasmFetched(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (request: Request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) seen.push(path);
+  });
+  return seen;
+}
+
+test('the Destinations list needs the main module alone', async ({ page }) => {
+  await signedIn(page);
+  const wasm = wasmFetched(page);
+  await page.goto('/alerts/destinations');
+  await hydrated(page);
+  expect(wasm).toHaveLength(1);
+  expect(wasm[0]).toMatch(/^\/pkg\/alertwire\.[0-9a-f]{16}\.wasm$/);
+  await expect(page.locator('link[rel="preload"][href*="/pkg/chunk_"]')).toHaveCount(0);
+});
+
+test("a page of another group preloads its group's chunks and hydrates once", async ({ page, request }) => {
+  await signedIn(page);
+  const wasm = wasmFetched(page);
+  await page.goto('/settings/api-keys');
+  await hydrated(page);
+
+  const preloads = await page
+    .locator('link[rel="preload"][type="application/wasm"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+  const chunks = preloads.filter((p) => /\/pkg\/(chunk_\d+|split_settings)\.[0-9a-f]{16}\.wasm$/.test(p));
+  expect(chunks.some((p) => p.includes('/split_settings.'))).toBe(true);
+  for (const chunk of chunks) {
+    expect(wasm).toContain(chunk);
+    const served = await request.get(chunk);
+    expect(served.status()).toBe(200);
+    expect(served.headers()['content-type']).toBe('application/wasm');
+    expect(served.headers()['cache-control']).toContain('immutable');
+  }
+
+  // Hydrated, not drawn a second time beside the server's copy, and working.
+  await expect(page.getByRole('button', { name: 'Create API key' })).toHaveCount(1);
+  await page.getByLabel('Name').fill('Bundle e2e');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  await expect(page.locator('#new-api-key')).toHaveText(/^aw_/);
+});
+
+test('a client-side visit to a group not seen yet fetches its code and draws the page once', async ({ page }) => {
+  await signedIn(page);
+  await page.goto('/alerts/destinations');
+  await hydrated(page);
+  const wasm = wasmFetched(page);
+  await page.evaluate(() => ((window as any).__before_navigation = true));
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('heading', { name: 'Change password' })).toHaveCount(1);
+  expect(wasm.some((p) => p.includes('/split_settings.'))).toBe(true);
+  // The router navigated in place: the page was not loaded again.
+  expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
+});
+
+test.describe('with JavaScript disabled', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a page of a split group is whole as the server sends it', async ({ page }) => {
+    await signedIn(page);
+    await page.goto('/settings/api-keys');
+    await expect(page.getByRole('button', { name: 'Create API key' })).toHaveCount(1);
+    await page.getByLabel('Name').fill('Bundle e2e, no script');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await expect(page.locator('#new-api-key')).toHaveText(/^aw_/);
+  });
+});
