@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(
             left,
             [
-                format!("alertwire_bg.wasm"),
+                "alertwire_bg.wasm".to_owned(),
                 format!("split_pages_7.{}.wasm", hash_of(b"pages"))
             ]
         );
