@@ -36,10 +36,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// visit downloads the shared code and one group, not every page (issue 11,
 /// "Page weight"; `scripts/build.sh` splits the module). Pages that share
 /// most of their code go in one group: the splitter makes a file of each set
-/// of code that several groups share, and one group a page came to 50 to 200
-/// small files. The pages a first visit most often lands on (sign-in, setup,
-/// the Destinations list) stay in the main module, as does code every page
-/// uses.
+/// of code that several groups share, and with a group for every page a page
+/// needed 50 to 200 small files. The pages a first visit most often lands on
+/// (sign-in, setup, the Destinations list) stay in the main module, as does
+/// code every page uses.
 ///
 /// `wasm_split` is used directly rather than through `#[lazy_route]`, which
 /// makes one chunk per route: here the group names the chunk, and a page's
@@ -111,25 +111,17 @@ macro_rules! lazy_pages {
 #[cfg(not(feature = "hydrate"))]
 fn preload_links(group: &str) {
     use leptos_meta::Link;
-    let files = use_context::<leptos::WasmSplitManifest>()
-        .map(|manifest| {
-            let (pkg, groups, loader) = &*manifest.0.read_value();
-            let chunks = groups.get(group).into_iter().flatten();
-            let mut files: Vec<(String, bool)> =
-                chunks.map(|c| (format!("{pkg}/{c}.wasm"), false)).collect();
-            files.push((format!("{pkg}/{loader}"), true));
-            files
-        })
-        .unwrap_or_default();
-    for (href, script) in files {
-        // Rendering a `Link` registers it with the head; its own output is empty.
-        let _ = if script {
-            view! { <Link rel="modulepreload" href=href/> }.to_html()
-        } else {
-            view! { <Link rel="preload" href=href as_="fetch" type_="application/wasm" crossorigin="anonymous"/> }
-                .to_html()
-        };
+    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else {
+        return;
+    };
+    let (pkg, groups, loader) = &*manifest.0.read_value();
+    // Rendering a `Link` registers it with the head; its own output is empty.
+    for chunk in groups.get(group).into_iter().flatten() {
+        let href = format!("{pkg}/{chunk}.wasm");
+        let _ = view! { <Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="anonymous"/> }
+            .to_html();
     }
+    let _ = view! { <Link rel="modulepreload" href=format!("{pkg}/{loader}")/> }.to_html();
 }
 
 lazy_pages! {

@@ -111,7 +111,8 @@ async fn visit(client: &reqwest::Client, base: &str, page: &str) -> Result<Visit
     Ok(rows)
 }
 
-/// Bytes on the wire for the whole first visit, and for its WASM alone.
+/// Bytes on the wire for the whole first visit and for its WASM alone, and
+/// how many `/pkg` files it fetched.
 fn totals(rows: &Visit) -> (usize, usize, usize) {
     let wire = rows.iter().map(|r| r.2.wire).sum();
     let wasm = rows
@@ -174,7 +175,8 @@ async fn main() -> Result<(), Error> {
     );
     println!("second visit: {second} bytes (only what is not cached for good)");
 
-    // A page of each group of the split bundle, and two that stay in the main module.
+    // A page of five of the split bundle's six groups (a delivery's page would
+    // need a delivery), and the type choice, which stays in the main module.
     let id = first.unwrap_or(1);
     let pages = [
         "/alerts/destinations/new".to_owned(),
