@@ -10,6 +10,19 @@ want_test=0
 
 say() { printf '==> %s\n' "$*"; }
 
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]} from Debian"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust with rustup (https://rustup.rs) first" >&2
   exit 1
@@ -35,25 +48,21 @@ if ! command -v alertwire-wasm-split >/dev/null 2>&1 || [ "$(cat "$split_stamp" 
   echo "$split_sources" >"$split_stamp"
 fi
 
-[ "$want_test" = 1 ] || exit 0
-
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  say "installing ${missing[*]} from Debian"
-  local sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-apt_install chromium chromium-driver
-
+# Binaryen's wasm-opt from the npm registry (compiled to WASM, run by Node):
+# build.sh optimises the hydrate bundle with it.
 if ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
+wasm_opt_dir=scripts/wasm-opt
+if [ ! -x "$wasm_opt_dir/node_modules/.bin/wasm-opt" ] || [ "$wasm_opt_dir/package-lock.json" -nt "$wasm_opt_dir/node_modules/.package-lock.json" ]; then
+  say "installing wasm-opt (npm ci in $wasm_opt_dir)"
+  (cd "$wasm_opt_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+[ "$want_test" = 1 ] || exit 0
+
+apt_install chromium chromium-driver
+
 # Playwright drives Debian's Chromium; it must not try to download its own.
 if [ ! -d end2end/node_modules/@playwright/test ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   say "installing the browser-test packages (npm ci)"

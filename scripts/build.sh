@@ -26,6 +26,17 @@ alertwire-wasm-split split "$target_dir/wasm32-unknown-unknown/wasm-release/fron
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --keep-lld-exports --out-dir "$staging" --out-name alertwire "$staging/alertwire_split.wasm"
 rm "$staging/alertwire_split.wasm"
+# Binaryen (installed by bootstrap.sh) at -O2 with inlining off: 3 to 5 % less
+# on the wire after brotli. -Oz and any inlining make the files smaller but less
+# compressible (BENCHMARKS.md, "wasm-opt"). The chunks lost their
+# target-features section in the split, so the features rustc emits are named.
+wasm_opt=scripts/wasm-opt/node_modules/.bin/wasm-opt
+opt_flags=(-O2 -ocimfs=0 -aimfs=0 -fimfs=0
+  --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int
+  --enable-sign-ext --enable-mutable-globals --enable-multivalue
+  --enable-reference-types --enable-call-indirect-overlong)
+find "$staging" -maxdepth 1 -name '*.wasm' -print0 |
+  xargs -0 -P "$(nproc)" -I{} "$wasm_opt" "${opt_flags[@]}" {} -o {}
 # Names the JS, the loader, the chunks and the split manifest by content.
 split_hashes="$(alertwire-wasm-split name "$staging")"
 
