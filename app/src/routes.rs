@@ -100,8 +100,8 @@ macro_rules! lazy_pages {
     )*};
 }
 
-/// Preload links to the chunks of `group` (from the split manifest the build
-/// writes, which `<HydrationScripts>` reads), so the browser fetches them
+/// Preload links to the code of `group` (the files the split manifest the
+/// build writes names for it: the group's pack), so the browser fetches it
 /// beside the main module instead of after it. Leptos's own links
 /// (`prefetch_lazy_fn_on_server`) were missing from some pages: whether they
 /// are written depends on when the page's view first runs.
@@ -116,8 +116,8 @@ fn preload_links(group: &str) {
     };
     let (pkg, groups, loader) = &*manifest.0.read_value();
     // Rendering a `Link` registers it with the head; its own output is empty.
-    for chunk in groups.get(group).into_iter().flatten() {
-        let href = format!("{pkg}/{chunk}.wasm");
+    for file in groups.get(group).into_iter().flatten() {
+        let href = format!("{pkg}/{file}.wasm");
         let _ = view! { <Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="anonymous"/> }
             .to_html();
     }

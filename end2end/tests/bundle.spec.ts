@@ -3,8 +3,8 @@ import { hydrated, signedInAsAdmin as signedIn } from './support';
 
 // The hydrate bundle is split by page group (app/src/routes.rs, scripts/build.sh):
 // the Destinations list loads the main module alone, a page of another group loads
-// its group's chunks, and every page hydrates once, on a first visit and after a
-// client-side navigation.
+// its group's pack (the group's chunks in one file), and every page hydrates once,
+// on a first visit and after a client-side navigation.
 
 /** Every `.wasm` file the page fetches from now on. */
 function wasmFetched(page: Page): string[] {
@@ -23,10 +23,10 @@ test('the Destinations list needs the main module alone', async ({ page }) => {
   await hydrated(page);
   expect(wasm).toHaveLength(1);
   expect(wasm[0]).toMatch(/^\/pkg\/alertwire\.[0-9a-f]{16}\.wasm$/);
-  await expect(page.locator('link[rel="preload"][href*="/pkg/chunk_"]')).toHaveCount(0);
+  await expect(page.locator('link[rel="preload"][href*="/pkg/pack_"]')).toHaveCount(0);
 });
 
-test("a page of another group preloads its group's chunks and hydrates once", async ({ page, request }) => {
+test("a page of another group preloads its group's pack and hydrates once", async ({ page, request }) => {
   await signedIn(page);
   const wasm = wasmFetched(page);
   await page.goto('/settings/api-keys');
@@ -35,11 +35,14 @@ test("a page of another group preloads its group's chunks and hydrates once", as
   const preloads = await page
     .locator('link[rel="preload"][type="application/wasm"]')
     .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
-  const chunks = preloads.filter((p) => /\/pkg\/(chunk_\d+|split_settings)\.[0-9a-f]{16}\.wasm$/.test(p));
-  expect(chunks.some((p) => p.includes('/split_settings.'))).toBe(true);
-  for (const chunk of chunks) {
-    expect(wasm).toContain(chunk);
-    const served = await request.get(chunk);
+  const packs = preloads.filter((p) => /\/pkg\/pack_[a-z_]+\.[0-9a-f]{16}\.wasm$/.test(p));
+  expect(packs).toHaveLength(1);
+  expect(packs[0]).toContain('/pack_settings.');
+  // The main module and the group's pack: one request for the group's code.
+  expect(wasm).toHaveLength(2);
+  for (const pack of packs) {
+    expect(wasm).toContain(pack);
+    const served = await request.get(pack);
     expect(served.status()).toBe(200);
     expect(served.headers()['content-type']).toBe('application/wasm');
     expect(served.headers()['cache-control']).toContain('immutable');
@@ -61,9 +64,25 @@ test('a client-side visit to a group not seen yet fetches its code and draws the
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole('heading', { name: 'Change password' })).toHaveCount(1);
-  expect(wasm.some((p) => p.includes('/split_settings.'))).toBe(true);
+  expect(wasm.some((p) => p.includes('/pack_settings.'))).toBe(true);
   // The router navigated in place: the page was not loaded again.
   expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
+});
+
+test('a second group whose shared code is already running loads its own pack and works', async ({ page }) => {
+  await signedIn(page);
+  await page.goto('/alerts/rules');
+  await hydrated(page);
+  const wasm = wasmFetched(page);
+  await page.evaluate(() => ((window as any).__before_navigation = true));
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('heading', { name: 'Change password' })).toHaveCount(1);
+  expect(wasm.filter((p) => p.includes('/pack_settings.'))).toHaveLength(1);
+  expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
+  // The chunks it shares with the rules group were not instantiated twice: the page works.
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await expect(page.getByRole('button', { name: 'Create API key' })).toHaveCount(1);
 });
 
 test.describe('with JavaScript disabled', () => {

@@ -3,7 +3,7 @@
 //! or its scripts import, fetched by a client that asks for compression
 //! (`br, gzip`), beside the same files fetched uncompressed in the same run.
 //! Then the same totals for a page of each group of the split bundle
-//! (`app::routes`), whose chunks the page names in preload links.
+//! (`app::routes`), whose pack the page names in a preload link.
 //!
 //! A second visit downloads again only what is not cached for good: files
 //! sent with `Cache-Control: immutable` come from the browser's cache.
@@ -57,7 +57,7 @@ async fn fetch(
 }
 
 /// Every `/pkg/...` address in the page: the stylesheet, the module and
-/// WASM the hydration script preloads, and the chunks of a split page.
+/// WASM the hydration script preloads, and the pack of a split page.
 fn assets(html: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for piece in html.split(['"', '\'']) {

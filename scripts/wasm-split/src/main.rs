@@ -11,12 +11,19 @@
 //! - `__wasm_split_manifest.json`: for each split point, the chunks it needs,
 //!   which the server names in preload links.
 //!
-//! `alertwire-wasm-split name <dir>` then names the chunks, the loader, the
+//! `alertwire-wasm-split pack <dir>` then puts each group's chunks in one file
+//! and rewrites the loader and the manifest to match (`pack`), after
+//! `wasm-opt` has seen the chunks.
+//!
+//! `alertwire-wasm-split name <dir>` then names the packs, the loader, the
 //! manifest and `alertwire.js` by their content (`names`), and prints their
 //! `hash.txt` lines.
 
 mod names;
+mod pack;
 mod strip;
+#[cfg(test)]
+mod tempdir;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -34,9 +41,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let done = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["split", input, dir] => split(Path::new(input), Path::new(dir)),
+        ["pack", dir] => pack::pack(Path::new(dir)),
         ["name", dir] => names::name(Path::new(dir)).map(|lines| print!("{lines}")),
         _ => {
-            eprintln!("usage: alertwire-wasm-split split <input.wasm> <dir> | name <dir>");
+            eprintln!(
+                "usage: alertwire-wasm-split split <input.wasm> <dir> | pack <dir> | name <dir>"
+            );
             return ExitCode::from(2);
         }
     };

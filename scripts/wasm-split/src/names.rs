@@ -69,13 +69,17 @@ pub fn name(dir: &Path) -> Result<String, Error> {
 }
 
 /// The stems of the chunk files: `chunk_<n>` (code several split points
-/// share) and `split_<name>` (one split point's own).
+/// share), `split_<name>` (one split point's own) and, once `pack` has run,
+/// `pack_<name>` (the chunks of one split point together).
 fn chunks(dir: &Path) -> Result<Vec<String>, Error> {
     let mut stems = Vec::new();
     for entry in fs::read_dir(dir)? {
         let file = entry?.file_name().to_string_lossy().into_owned();
         if let Some(stem) = file.strip_suffix(".wasm") {
-            if stem.starts_with("chunk_") || stem.starts_with("split_") {
+            if ["chunk_", "split_", "pack_"]
+                .iter()
+                .any(|p| stem.starts_with(p))
+            {
                 stems.push(stem.to_owned());
             }
         }
@@ -109,6 +113,7 @@ fn write_as(dir: &Path, old: &str, new: &str, text: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tempdir;
 
     fn write(dir: &Path, file: &str, text: &str) {
         fs::write(dir.join(file), text).unwrap();
@@ -234,34 +239,5 @@ mod tests {
         );
         let err = name(dir.path()).unwrap_err().to_string();
         assert!(err.contains("does not mention \"./chunk_1.wasm\""), "{err}");
-    }
-
-    /// A folder of its own under the system's temporary folder, removed after.
-    mod tempdir {
-        use std::path::{Path, PathBuf};
-        use std::sync::atomic::{AtomicUsize, Ordering};
-
-        pub struct Dir(PathBuf);
-
-        impl Dir {
-            pub fn new() -> Self {
-                static NEXT: AtomicUsize = AtomicUsize::new(0);
-                let n = NEXT.fetch_add(1, Ordering::Relaxed);
-                let path = std::env::temp_dir()
-                    .join(format!("wasm-split-test-{}-{n}", std::process::id()));
-                std::fs::create_dir_all(&path).unwrap();
-                Dir(path)
-            }
-
-            pub fn path(&self) -> &Path {
-                &self.0
-            }
-        }
-
-        impl Drop for Dir {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
-        }
     }
 }
