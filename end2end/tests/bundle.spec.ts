@@ -1,10 +1,9 @@
 import { test, expect, Page, Request } from '@playwright/test';
 import { hydrated, signedInAsAdmin as signedIn } from './support';
 
-// The hydrate bundle is split by page group (app/src/routes.rs, scripts/build.sh):
-// the Destinations list loads the main module alone, a page of another group loads
-// its group's pack (the group's chunks in one file), and every page hydrates once,
-// on a first visit and after a client-side navigation.
+// The hydrate bundle is split by page (app/src/routes.rs, scripts/build.sh): a page
+// loads the main module and its own pack (the page's chunks in one file), and every
+// page hydrates once, on a first visit and after a client-side navigation.
 
 /** Every `.wasm` file the page fetches from now on. */
 function wasmFetched(page: Page): string[] {
@@ -16,14 +15,15 @@ function wasmFetched(page: Page): string[] {
   return seen;
 }
 
-test('the Destinations list needs the main module alone', async ({ page }) => {
+test('the Destinations list loads the main module and its own pack', async ({ page }) => {
   await signedIn(page);
   const wasm = wasmFetched(page);
   await page.goto('/alerts/destinations');
   await hydrated(page);
-  expect(wasm).toHaveLength(1);
-  expect(wasm[0]).toMatch(/^\/pkg\/alertwire\.[0-9a-f]{16}\.wasm$/);
-  await expect(page.locator('link[rel="preload"][href*="/pkg/pack_"]')).toHaveCount(0);
+  expect(wasm).toHaveLength(2);
+  expect(wasm).toContainEqual(expect.stringMatching(/^\/pkg\/alertwire\.[0-9a-f]{16}\.wasm$/));
+  expect(wasm).toContainEqual(expect.stringMatching(/^\/pkg\/pack_destination_list\.[0-9a-f]{16}\.wasm$/));
+  await expect(page.locator('link[rel="preload"][href*="/pkg/pack_"]')).toHaveCount(1);
 });
 
 test("a page of another group preloads its group's pack and hydrates once", async ({ page, request }) => {
@@ -37,7 +37,7 @@ test("a page of another group preloads its group's pack and hydrates once", asyn
     .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
   const packs = preloads.filter((p) => /\/pkg\/pack_[a-z_]+\.[0-9a-f]{16}\.wasm$/.test(p));
   expect(packs).toHaveLength(1);
-  expect(packs[0]).toContain('/pack_settings.');
+  expect(packs[0]).toContain('/pack_api_keys.');
   // The main module and the group's pack: one request for the group's code.
   expect(wasm).toHaveLength(2);
   for (const pack of packs) {
@@ -64,7 +64,7 @@ test('a client-side visit to a group not seen yet fetches its code and draws the
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole('heading', { name: 'Change password' })).toHaveCount(1);
-  expect(wasm.some((p) => p.includes('/pack_settings.'))).toBe(true);
+  expect(wasm.some((p) => p.includes('/pack_account.'))).toBe(true);
   // The router navigated in place: the page was not loaded again.
   expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
 });
@@ -78,11 +78,15 @@ test('a second group whose shared code is already running loads its own pack and
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole('heading', { name: 'Change password' })).toHaveCount(1);
-  expect(wasm.filter((p) => p.includes('/pack_settings.'))).toHaveLength(1);
+  expect(wasm.filter((p) => p.includes('/pack_account.'))).toHaveLength(1);
   expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
-  // The chunks it shares with the rules group were not instantiated twice: the page works.
+  // A third page, whose shared chunks two packs have brought already, works too.
   await page.getByRole('link', { name: 'API keys' }).click();
   await expect(page.getByRole('button', { name: 'Create API key' })).toHaveCount(1);
+  expect(wasm.filter((p) => p.includes('/pack_api_keys.'))).toHaveLength(1);
+  await page.getByLabel('Name').fill('Bundle e2e, third page');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  await expect(page.locator('#new-api-key')).toHaveText(/^aw_/);
 });
 
 test.describe('with JavaScript disabled', () => {

@@ -4,11 +4,19 @@
 //! (BENCHMARKS.md, "Page weight"). It also makes a page of a group one request
 //! for its code instead of 20 to 30.
 //!
-//! A pack, `pack_<group>.wasm`, is the group's chunks one after another (it is
-//! not a module itself). The loader fetches the pack of the group it loads and
-//! hands each chunk's slice to `WebAssembly.instantiateStreaming`. A chunk that
-//! several groups use is in each of their packs; the loader instantiates it
-//! once, from whichever pack it fetched first.
+//! A pack, `pack_<group>.wasm`, is not a module itself: a little-endian `u32`,
+//! the length of the index that follows, the index (JSON, `[[stem, length],
+//! ...]`), then the group's chunks one after another. The loader fetches the
+//! pack of the group it loads and hands each chunk's slice to
+//! `WebAssembly.instantiateStreaming`. A chunk that several groups use is in
+//! each of their packs; the loader instantiates it once, from the pack of the
+//! first group that needed it.
+//!
+//! The loader `wasm_split_cli_support` writes asks for a group's chunks
+//! synchronously inside the group's load (each chunk's fetch starts before the
+//! first `await`), so the chunk fetches are rewritten to read from the pack of
+//! the group being loaded; the table of packs in the loader is one address per
+//! group, so every page carries no more than that.
 
 use super::{Error, LOADER, MANIFEST};
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,19 +34,9 @@ pub fn pack(dir: &Path) -> Result<(), Error> {
     let mut table = String::new();
     let mut packed = Manifest::new();
     for (group, stems) in &manifest {
-        let mut bytes = Vec::new();
-        let mut parts = Vec::new();
-        for stem in stems {
-            let chunk = fs::read(dir.join(format!("{stem}.wasm")))?;
-            parts.push(format!("{stem:?}: [{}, {}]", bytes.len(), chunk.len()));
-            bytes.extend_from_slice(&chunk);
-        }
         let name = format!("pack_{group}");
-        fs::write(dir.join(format!("{name}.wasm")), bytes)?;
-        table.push_str(&format!(
-            "    {group:?}: {{ url: \"./{name}.wasm\", parts: {{ {} }} }},\n",
-            parts.join(", ")
-        ));
+        fs::write(dir.join(format!("{name}.wasm")), pack_of(dir, stems)?)?;
+        table.push_str(&format!("    {group:?}: \"./{name}.wasm\",\n"));
         let load = format!("export const __wasm_split_load_{group} = ");
         replace(
             &mut loader,
@@ -55,10 +53,16 @@ pub fn pack(dir: &Path) -> Result<(), Error> {
             &format!("fromPack({stem:?})"),
         )?;
     }
-    let (import, rest) = loader
-        .split_once('\n')
-        .ok_or_else(|| format!("{LOADER} is one line"))?;
-    let loader = format!("{import}\n{}{rest}", runtime(&table));
+    // The comments name the groups that use each chunk: most of the loader's
+    // bytes once there are many groups, and of no use to the browser.
+    let code: Vec<&str> = loader
+        .lines()
+        .filter(|l| !(l.starts_with("/* ") && l.ends_with(" */")))
+        .collect();
+    let (import, rest) = code
+        .split_first()
+        .ok_or_else(|| format!("{LOADER} is empty"))?;
+    let loader = format!("{import}\n{}{}\n", runtime(&table), rest.join("\n"));
     fs::write(dir.join(LOADER), loader)?;
     fs::write(dir.join(MANIFEST), serde_json::to_string_pretty(&packed)?)?;
     // Only now that the loader reads the packs: a failure above keeps them.
@@ -66,6 +70,23 @@ pub fn pack(dir: &Path) -> Result<(), Error> {
         fs::remove_file(dir.join(format!("{stem}.wasm")))?;
     }
     Ok(())
+}
+
+/// The bytes of one group's pack: the index's length, the index, the chunks.
+fn pack_of(dir: &Path, stems: &[String]) -> Result<Vec<u8>, Error> {
+    let mut chunks = Vec::new();
+    let mut index = Vec::new();
+    for stem in stems {
+        let chunk = fs::read(dir.join(format!("{stem}.wasm")))?;
+        index.push((stem, chunk.len()));
+        chunks.extend_from_slice(&chunk);
+    }
+    let index = serde_json::to_vec(&index)?;
+    let length = u32::try_from(index.len())?;
+    let mut bytes = length.to_le_bytes().to_vec();
+    bytes.extend_from_slice(&index);
+    bytes.extend_from_slice(&chunks);
+    Ok(bytes)
 }
 
 /// The loader's part that reads chunks from packs; `table` lists the packs.
@@ -76,33 +97,48 @@ const PACKS = {{
 {table}}};
 const packsStarted = new Map();
 function startPack(group) {{
-    let bytes = packsStarted.get(group);
-    if (bytes === undefined) {{
-        bytes = fetch(new URL(PACKS[group].url, import.meta.url)).then((response) => {{
+    let pack = packsStarted.get(group);
+    if (pack === undefined) {{
+        pack = fetch(new URL(PACKS[group], import.meta.url)).then(async (response) => {{
             if (!response.ok) throw new Error(`${{response.url}}: ${{response.status}}`);
-            return response.arrayBuffer();
+            const buffer = await response.arrayBuffer();
+            const length = new DataView(buffer).getUint32(0, true);
+            const index = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+            const parts = new Map();
+            let start = 4 + length;
+            for (const [stem, size] of index) {{
+                parts.set(stem, new Uint8Array(buffer, start, size));
+                start += size;
+            }}
+            return parts;
         }});
         // A failed fetch is forgotten, so that the next load tries again.
-        bytes.catch(() => {{
-            if (packsStarted.get(group) === bytes) packsStarted.delete(group);
+        pack.catch(() => {{
+            if (packsStarted.get(group) === pack) packsStarted.delete(group);
         }});
-        packsStarted.set(group, bytes);
+        packsStarted.set(group, pack);
     }}
-    return bytes;
+    return pack;
 }}
+// The group whose load is asking for its chunks (they ask before any await).
+let loadingGroup;
 function fromPack(stem) {{
-    const has = (group) => stem in PACKS[group].parts;
-    const group = [...packsStarted.keys()].find(has) ?? Object.keys(PACKS).find(has);
-    const [start, length] = PACKS[group].parts[stem];
-    return startPack(group).then((buffer) => new Response(new Uint8Array(buffer, start, length), {{
-        headers: {{ "Content-Type": "application/wasm" }},
-    }}));
+    const group = loadingGroup;
+    if (group === undefined) return Promise.reject(new Error(`${{stem}}: asked for outside a group's load`));
+    return startPack(group).then((parts) => {{
+        const bytes = parts.get(stem);
+        if (bytes === undefined) throw new Error(`${{stem}} is not in ${{PACKS[group]}}`);
+        return new Response(bytes, {{ headers: {{ "Content-Type": "application/wasm" }} }});
+    }});
 }}
-// A group's load starts its pack before its chunks ask for their slices.
 function packed(group, load) {{
     return wrapAsyncCb(() => {{
-        startPack(group);
-        return load();
+        loadingGroup = group;
+        try {{
+            return load();
+        }} finally {{
+            loadingGroup = undefined;
+        }}
     }});
 }}
 "#
@@ -135,7 +171,7 @@ mod tests {
         let dir = tempdir::Dir::new();
         let path = dir.path();
         let loader = format!(
-            "import {{ initSync }} from \"./alertwire.js\";\nfunction wrapAsyncCb(c) {{ return c; }}\nconst __chunk_1 = {}, []);\nconst __chunk_2 = {}, []);\nexport const __wasm_split_load_rules = wrapAsyncCb({}, [__chunk_1]));\nexport const __wasm_split_load_settings = wrapAsyncCb({}, [__chunk_1, __chunk_2]));\n",
+            "import {{ initSync }} from \"./alertwire.js\";\nfunction wrapAsyncCb(c) {{ return c; }}\n/* rules, settings */\nconst __chunk_1 = {}, []);\n/* settings */\nconst __chunk_2 = {}, []);\nexport const __wasm_split_load_rules = wrapAsyncCb({}, [__chunk_1]));\nexport const __wasm_split_load_settings = wrapAsyncCb({}, [__chunk_1, __chunk_2]));\n",
             chunk_loader("chunk_1"),
             chunk_loader("chunk_2"),
             chunk_loader("split_rules"),
@@ -167,6 +203,20 @@ mod tests {
         names
     }
 
+    /// A pack's index and chunks, read as the loader reads them.
+    fn unpack(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let length = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
+        let index: Vec<(String, usize)> = serde_json::from_slice(&bytes[4..4 + length]).unwrap();
+        let mut start = 4 + length;
+        let mut parts = Vec::new();
+        for (stem, size) in index {
+            parts.push((stem, bytes[start..start + size].to_vec()));
+            start += size;
+        }
+        assert_eq!(start, bytes.len(), "nothing after the last chunk");
+        parts
+    }
+
     #[test]
     fn each_group_gets_one_file_with_its_chunks_and_the_loader_reads_them_from_it() {
         let dir = split_bundle();
@@ -177,10 +227,18 @@ mod tests {
             files(path),
             [LOADER, MANIFEST, "pack_rules.wasm", "pack_settings.wasm"]
         );
-        assert_eq!(fs::read(path.join("pack_rules.wasm")).unwrap(), b"onerules");
+        let part = |stem: &str, bytes: &str| (stem.to_owned(), bytes.as_bytes().to_vec());
         assert_eq!(
-            fs::read(path.join("pack_settings.wasm")).unwrap(),
-            b"onetwosettings"
+            unpack(&fs::read(path.join("pack_rules.wasm")).unwrap()),
+            [part("chunk_1", "one"), part("split_rules", "rules")]
+        );
+        assert_eq!(
+            unpack(&fs::read(path.join("pack_settings.wasm")).unwrap()),
+            [
+                part("chunk_1", "one"),
+                part("chunk_2", "two"),
+                part("split_settings", "settings")
+            ]
         );
         let manifest: Manifest =
             serde_json::from_str(&fs::read_to_string(path.join(MANIFEST)).unwrap()).unwrap();
@@ -191,6 +249,7 @@ mod tests {
         assert!(loader.starts_with("import { initSync } from \"./alertwire.js\";\n// Each group"));
         assert!(!loader.contains("fetch(new URL(\"./chunk_"), "{loader}");
         assert!(!loader.contains("fetch(new URL(\"./split_"), "{loader}");
+        assert!(!loader.contains("/* "), "the comments go: {loader}");
         for stem in ["chunk_1", "chunk_2", "split_rules", "split_settings"] {
             assert!(
                 loader.contains(&format!("fromPack(\"{stem}\")")),
@@ -199,10 +258,7 @@ mod tests {
         }
         assert!(loader.contains("__wasm_split_load_rules = packed(\"rules\", makeLoad("));
         assert!(loader.contains(
-            "\"rules\": { url: \"./pack_rules.wasm\", parts: { \"chunk_1\": [0, 3], \"split_rules\": [3, 5] } },"
-        ));
-        assert!(loader.contains(
-            "\"settings\": { url: \"./pack_settings.wasm\", parts: { \"chunk_1\": [0, 3], \"chunk_2\": [3, 3], \"split_settings\": [6, 8] } },"
+            "const PACKS = {\n    \"rules\": \"./pack_rules.wasm\",\n    \"settings\": \"./pack_settings.wasm\",\n};"
         ));
     }
 
