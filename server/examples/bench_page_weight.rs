@@ -2,8 +2,8 @@
 //! (issue 11, "Page weight"): the HTML and every `/pkg` file the page names
 //! or its scripts import, fetched by a client that asks for compression
 //! (`br, gzip`), beside the same files fetched uncompressed in the same run.
-//! Then the same totals for a page of each group of the split bundle
-//! (`app::routes`), whose pack the page names in a preload link.
+//! Then the same totals for six more pages of the split bundle (`app::routes`),
+//! each of which names its own pack in a preload link.
 //!
 //! A second visit downloads again only what is not cached for good: files
 //! sent with `Cache-Control: immutable` come from the browser's cache.
@@ -175,8 +175,8 @@ async fn main() -> Result<(), Error> {
     );
     println!("second visit: {second} bytes (only what is not cached for good)");
 
-    // A page of five of the split bundle's six groups (a delivery's page would
-    // need a delivery), and the type choice, which stays in the main module.
+    // Six more pages, each a group of the split bundle with its own pack (a
+    // delivery's page would need a delivery).
     let id = first.unwrap_or(1);
     let pages = [
         "/alerts/destinations/new".to_owned(),
