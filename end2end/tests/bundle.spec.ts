@@ -26,6 +26,18 @@ test('the Destinations list loads the main module and its own pack', async ({ pa
   await expect(page.locator('link[rel="preload"][href*="/pkg/pack_"]')).toHaveCount(1);
 });
 
+test('signed out, the sign-in page loads the main module and its own pack, and signs in', async ({ page }) => {
+  const wasm = wasmFetched(page);
+  await page.goto('/login');
+  await hydrated(page);
+  expect(wasm).toHaveLength(2);
+  expect(wasm).toContainEqual(expect.stringMatching(/^\/pkg\/pack_login\.[0-9a-f]{16}\.wasm$/));
+  await signedIn(page);
+  // The page sign-in lands on hydrates with its own pack.
+  await hydrated(page);
+  expect(wasm).toContainEqual(expect.stringMatching(/^\/pkg\/pack_rules\.[0-9a-f]{16}\.wasm$/));
+});
+
 test("a page of another group preloads its group's pack and hydrates once", async ({ page, request }) => {
   await signedIn(page);
   const wasm = wasmFetched(page);

@@ -3,7 +3,8 @@
 //! or its scripts import, fetched by a client that asks for compression
 //! (`br, gzip`), beside the same files fetched uncompressed in the same run.
 //! Then the same totals for six more pages of the split bundle (`app::routes`),
-//! each of which names its own pack in a preload link.
+//! each of which names its own pack in a preload link, and for the sign-in
+//! page seen signed out.
 //!
 //! A second visit downloads again only what is not cached for good: files
 //! sent with `Cache-Control: immutable` come from the browser's cache.
@@ -124,6 +125,15 @@ fn totals(rows: &Visit) -> (usize, usize, usize) {
     (wire, wasm, files)
 }
 
+fn print_row(page: &str, rows: &Visit) {
+    let (wire, wasm, files) = totals(rows);
+    println!(
+        "{page:<40} {:>11.1} KB {:>11.1} KB {files:>8}",
+        wire as f64 / 1024.0,
+        wasm as f64 / 1024.0
+    );
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let dir = std::env::temp_dir().join(format!("alertwire_bench_page_{}", std::process::id()));
@@ -191,13 +201,14 @@ async fn main() -> Result<(), Error> {
         "first visit of", "on the wire", "of it WASM", "files"
     );
     for page in pages {
-        let (wire, wasm, files) = totals(&visit(&client, &base, &page).await?);
-        println!(
-            "{page:<40} {:>11.1} KB {:>11.1} KB {files:>8}",
-            wire as f64 / 1024.0,
-            wasm as f64 / 1024.0
-        );
+        print_row(&page, &visit(&client, &base, &page).await?);
     }
+    // Signed out: the sign-in page, where every new session starts.
+    let signed_out = reqwest::Client::new();
+    print_row(
+        "/login (signed out)",
+        &visit(&signed_out, &base, "/login").await?,
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
