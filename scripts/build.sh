@@ -16,12 +16,27 @@ export LEPTOS_OUTPUT_NAME=alertwire
 cargo build --release --locked -p server --bins
 cargo build --profile wasm-release --locked -p frontend --target wasm32-unknown-unknown
 
+# The site is made again only when what it is made from changed: the steps
+# below take minutes (wasm-opt over every chunk) and give the same files.
+wasm_in="$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+inputs() {
+  sha256sum "$wasm_in" style/main.css scripts/build.sh scripts/wasm-opt/package-lock.json \
+    server/src/bin/precompress.rs
+  cat "${CARGO_HOME:-$HOME/.cargo}/alertwire-wasm-split.stamp" 2>/dev/null || true
+  wasm-bindgen --version
+  if [ -d public ]; then find public -type f -print0 | sort -z | xargs -0 -r sha256sum; fi
+}
+stamp="$(inputs | sha256sum | cut -c1-16)"
+if [ -f "$site/hash.txt" ] && [ "$(cat "$site/.inputs" 2>/dev/null)" = "$stamp" ]; then
+  exit 0
+fi
+
 staging="$(mktemp -d)"
 trap 'rm -rf "$staging"' EXIT
-# The module is split at each page group's `#[lazy]` view (app/src/routes.rs):
-# the main module and one chunk per set of code only some groups use, loaded
-# by __wasm_split.*.js (scripts/wasm-split; installed by bootstrap.sh).
-alertwire-wasm-split split "$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm" "$staging"
+# The module is split at each page's `#[lazy]` view (app/src/routes.rs): the
+# main module and one chunk per set of code only some pages use, loaded by
+# __wasm_split.*.js (scripts/wasm-split; installed by bootstrap.sh).
+alertwire-wasm-split split "$wasm_in" "$staging"
 # The name section only serves debuggers: most of the module's bytes.
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --keep-lld-exports --out-dir "$staging" --out-name alertwire "$staging/alertwire_split.wasm"
@@ -46,7 +61,7 @@ hash_of() { sha256sum "$1" | cut -c1-16; }
 wasm=$(hash_of "$staging/alertwire_bg.wasm")
 css=$(hash_of style/main.css)
 
-rm -rf "$pkg"
+rm -rf "$pkg" "$site/.inputs"
 mkdir -p "$pkg"
 mv "$staging/alertwire_bg.wasm" "$pkg/alertwire.$wasm.wasm"
 mv "$staging"/*.js "$staging"/*.wasm "$staging"/*.json "$pkg/"
@@ -58,3 +73,4 @@ if [ -d public ]; then cp -R public/. "$site/"; fi
 printf '%s\nwasm: %s\ncss: %s\n' "$split_hashes" "$wasm" "$css" >"$site/hash.txt"
 
 "$target_dir/release/precompress" "$pkg"
+echo "$stamp" >"$site/.inputs"
