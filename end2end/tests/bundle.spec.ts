@@ -88,6 +88,21 @@ test('client-side visits to pages not seen yet fetch their own packs and draw ea
   expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
 });
 
+test('a pack lost on the way is asked for again and the page still opens in place', async ({ page }) => {
+  await signedIn(page);
+  await page.goto('/alerts/destinations');
+  await hydrated(page);
+  let asked = 0;
+  // The first request for the page's pack fails as a dropped connection would.
+  await page.route(/\/pkg\/pack_account\./, (route) => (asked++ === 0 ? route.abort('connectionreset') : route.continue()));
+  await page.evaluate(() => ((window as any).__before_navigation = true));
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('heading', { name: 'Change password' })).toHaveCount(1);
+  expect(asked).toBe(2);
+  expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
+});
+
 test.describe('with JavaScript disabled', () => {
   test.use({ javaScriptEnabled: false });
 

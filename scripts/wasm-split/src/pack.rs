@@ -95,13 +95,27 @@ fn runtime(table: &str) -> String {
         r#"// Each group's chunks come in one file (scripts/wasm-split/src/pack.rs).
 const PACKS = {{
 {table}}};
+// A page cannot recover from a failed load (the split function panics and the
+// app stops), so a pack that does not arrive is asked for twice more first.
+async function fetchPack(url) {{
+    for (let attempt = 1; ; attempt++) {{
+        let failure;
+        try {{
+            const response = await fetch(url);
+            if (response.ok) return await response.arrayBuffer();
+            failure = new Error(`${{url}}: ${{response.status}}`);
+        }} catch (error) {{
+            failure = error;
+        }}
+        if (attempt === 3) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }}
+}}
 const packsStarted = new Map();
 function startPack(group) {{
     let pack = packsStarted.get(group);
     if (pack === undefined) {{
-        pack = fetch(new URL(PACKS[group], import.meta.url)).then(async (response) => {{
-            if (!response.ok) throw new Error(`${{response.url}}: ${{response.status}}`);
-            const buffer = await response.arrayBuffer();
+        pack = fetchPack(new URL(PACKS[group], import.meta.url)).then((buffer) => {{
             const length = new DataView(buffer).getUint32(0, true);
             const index = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
             const parts = new Map();
