@@ -21,8 +21,7 @@ cargo build --profile wasm-release --locked -p frontend --target wasm32-unknown-
 wasm_in="$target_dir/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 inputs() {
   sha256sum "$wasm_in" style/main.css scripts/build.sh scripts/wasm-opt/package-lock.json \
-    server/src/bin/precompress.rs
-  cat "${CARGO_HOME:-$HOME/.cargo}/alertwire-wasm-split.stamp" 2>/dev/null || true
+    server/src/bin/precompress.rs "$(command -v alertwire-wasm-split)"
   wasm-bindgen --version
   if [ -d public ]; then find public -type f -print0 | sort -z | xargs -0 -r sha256sum; fi
 }
