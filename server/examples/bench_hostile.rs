@@ -205,8 +205,16 @@ impl Bench {
     }
 
     /// Waits until `n` hostile attempts since `since_ms` are recorded.
-    async fn settle(&self, since_ms: i64, n: i64) -> Result<Vec<(String, i64, i64)>, Error> {
-        let deadline = Instant::now() + Duration::from_secs(TIMEOUT_S * 4);
+    /// Waits for `each` attempts per endpoint: a failing endpoint gets one at
+    /// a time (the engine's circuit breaker), so up to `each` timeouts in a row.
+    async fn settle(
+        &self,
+        since_ms: i64,
+        endpoints: usize,
+        each: usize,
+    ) -> Result<Vec<(String, i64, i64)>, Error> {
+        let n = (endpoints * each) as i64;
+        let deadline = Instant::now() + Duration::from_secs(TIMEOUT_S * (each as u64 + 2));
         loop {
             let rows = self.outcomes(since_ms).await?;
             if rows.iter().map(|r| r.1).sum::<i64>() >= n || Instant::now() > deadline {
@@ -375,9 +383,7 @@ async fn main() -> Result<(), Error> {
             ms: healthy,
             slowest,
         } = bench.probe(&server, &mut phase_peak).await?;
-        let rows = bench
-            .settle(since, (endpoints * PHASE_EVENTS) as i64)
-            .await?;
+        let rows = bench.settle(since, endpoints, PHASE_EVENTS).await?;
         let p99 = percentile(&healthy, 0.99);
         println!(
             "{:<30} attempts: {} | healthy p99={p99:.1}ms ({:.2}x idle; slowest {slowest}) | RSS peak {phase_peak:.0} MiB (+{:.1} KiB per attempt)",
@@ -397,9 +403,7 @@ async fn main() -> Result<(), Error> {
     }
     let mut mixed_peak = 0.0;
     let Probed { ms: mixed, slowest } = bench.probe(&server, &mut mixed_peak).await?;
-    let rows = bench
-        .settle(since, (endpoints * MIXED_EVENTS) as i64)
-        .await?;
+    let rows = bench.settle(since, endpoints, MIXED_EVENTS).await?;
     let p99 = percentile(&mixed, 0.99);
     let (_, hwm) = server.memory_mib();
     println!(

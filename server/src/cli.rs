@@ -88,7 +88,8 @@ pub struct Settings {
     )]
     pub delivery_lease: String,
 
-    /// Attempts in flight to one destination at most, in each process
+    /// Attempts in flight to one destination at most, in each process (one while
+    /// its last attempt failed)
     #[arg(
         long,
         env = "ALERTWIRE_MAX_IN_FLIGHT_PER_DESTINATION",

@@ -385,7 +385,7 @@ mod tests {
                    VALUES (1, 'd', 'https://example.com/', 'none', 's', 0, 0)").await;
         let admission = Admission::new(100);
         let queue = Queue::new(RetryPolicy::new(vec![Duration::ZERO]));
-        let slots = crate::delivery::engine::handoff::Slots::new(10, 10);
+        let slots = crate::delivery::engine::handoff::Slots::new(10, 10, Arc::default());
         let mut inbox = queue
             .handoff
             .open(Arc::from("engine"), Duration::from_secs(60), slots);

@@ -139,6 +139,7 @@ crate::on_both_engines!(with crate::pipeline::Pipeline::new;
     a_disabled_destination_waits_and_resumes,
     one_slow_endpoint_does_not_hold_up_the_others,
     first_attempts_are_handed_over_within_the_room,
+    a_failing_destination_gets_one_attempt_at_a_time,
     metrics_count_deliveries_and_attempts,
     pages_enforce_roles_for_rules_and_redelivery,
 );
@@ -647,6 +648,58 @@ async fn first_attempts_are_handed_over_within_the_room(p: &Pipeline) {
     p.settled(dest, 6, "delivered", Duration::from_secs(10))
         .await;
     assert_eq!(metrics.started_total(true) - handed, 3);
+}
+
+/// The circuit breaker: once a destination's attempt has failed, its next
+/// attempts go one at a time (not the 2 these tests allow), until one is
+/// delivered; then the room is whole again.
+async fn a_failing_destination_gets_one_attempt_at_a_time(p: &Pipeline) {
+    let rx = receiver(
+        &p.env.ca.tls,
+        behaviour(|b| {
+            b.fail_first = 5;
+            b.delay = Duration::from_millis(300);
+        }),
+    )
+    .await;
+    let (dest, _) = p.route("Breaker", &rx, "").await;
+    p.post_events(event("breaker.first")).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while p.deliveries(dest).await.first().map_or(0, |d| d.attempts) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the first attempt was not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let four: Vec<Value> = (0..4).map(|i| event(&format!("breaker.t{i}"))).collect();
+    assert_eq!(
+        p.post_events(Value::Array(four)).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let details = p
+        .settled(dest, 5, "delivered", Duration::from_secs(20))
+        .await;
+    let spans = |delivered: bool| {
+        let mut spans: Vec<(i64, i64)> = details
+            .iter()
+            .flat_map(|d| &d.attempts)
+            .filter(|a| (a.response_status == Some(200)) == delivered)
+            .map(|a| (a.started_at, a.started_at + a.duration_ms))
+            .collect();
+        spans.sort_unstable();
+        spans
+    };
+    let overlaps = |spans: &[(i64, i64)]| spans.windows(2).any(|w| w[1].0 < w[0].1);
+    let failed = spans(false);
+    assert_eq!(failed.len(), 5, "{failed:?}");
+    assert!(!overlaps(&failed), "failing: one at a time: {failed:?}");
+    let delivered = spans(true);
+    assert_eq!(delivered.len(), 5);
+    assert!(
+        overlaps(&delivered),
+        "delivered again: two at a time: {delivered:?}"
+    );
 }
 
 async fn metrics_count_deliveries_and_attempts(p: &Pipeline) {

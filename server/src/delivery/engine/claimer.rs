@@ -3,8 +3,9 @@
 
 use super::handoff::{Handed, Slots, Taken};
 use super::lane::Lane;
-use super::pacer::{Pacer, Standing};
+use super::pacer::Pacer;
 use super::retry::Next;
+use super::standing::Standing;
 use super::{EngineSettings, Parts};
 use crate::clock::now_ms;
 use crate::delivery::request::{build, masked, Signed};

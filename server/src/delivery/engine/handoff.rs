@@ -6,6 +6,7 @@
 //! its lease until `Engine::shutdown` gives it back or it runs out, then is
 //! claimed like any other: at least once still holds.
 
+use super::standing::Standings;
 use crate::delivery::targets::Loaded;
 use crate::store::deliveries::Claimed;
 use std::collections::HashMap;
@@ -14,34 +15,59 @@ use std::time::Duration;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 /// The engine's room: attempts in flight in this process, and per destination.
+///
+/// The circuit breaker: a destination whose last attempt here failed has
+/// room for one attempt at a time, until one is delivered. A thousand
+/// failing endpoints then hold a thousand attempts, not eight thousand
+/// (RELIABILITY.md, section 4); the rest of their queue waits, due, for the
+/// attempt in flight to end, instead of hanging or failing beside it.
 pub struct Slots {
     pub permits: Arc<Semaphore>,
     in_flight: Mutex<HashMap<i64, i64>>,
     per_destination: i64,
+    standings: Arc<Standings>,
 }
 
+/// In flight at most at once to a destination whose last attempt failed.
+const WHILE_FAILING: i64 = 1;
+
 impl Slots {
-    pub fn new(max_in_flight: usize, per_destination: i64) -> Arc<Self> {
+    pub fn new(max_in_flight: usize, per_destination: i64, standings: Arc<Standings>) -> Arc<Self> {
         Arc::new(Slots {
             permits: Arc::new(Semaphore::new(max_in_flight)),
             in_flight: Mutex::default(),
             per_destination,
+            standings,
         })
     }
 
-    /// Destinations with attempts in flight, and how many more each may take.
+    /// How many attempts `destination` may have in flight now.
+    fn limit(&self, destination: i64) -> i64 {
+        if self.standings.is_failing(destination) {
+            self.per_destination.min(WHILE_FAILING)
+        } else {
+            self.per_destination
+        }
+    }
+
+    /// Every destination whose room is not the default: those with attempts
+    /// in flight and those failing, and how many more each may take.
     pub fn room(&self) -> Vec<(i64, i64)> {
-        let limit = self.per_destination;
-        self.in_flight
-            .lock()
-            .map(|m| m.iter().map(|(d, n)| (*d, (limit - n).max(0))).collect())
-            .unwrap_or_default()
+        let Ok(m) = self.in_flight.lock() else {
+            return Vec::new();
+        };
+        let failing = self.standings.failing();
+        let idle_failing = failing.into_iter().filter(|d| !m.contains_key(d));
+        m.iter()
+            .map(|(d, n)| (*d, (self.limit(*d) - n).max(0)))
+            .chain(idle_failing.map(|d| (d, self.limit(d))))
+            .collect()
     }
 
     /// A slot if the process and the destination both have room.
     pub fn try_take(self: &Arc<Self>, destination: i64) -> Option<Taken> {
         let mut m = self.in_flight.lock().ok()?;
-        if m.get(&destination).copied().unwrap_or(0) >= self.per_destination {
+        if m.get(&destination).copied().unwrap_or(0) >= self.limit(destination) {
             return None;
         }
         let permit = self.permits.clone().try_acquire_owned().ok()?;
@@ -198,7 +224,7 @@ mod tests {
 
     #[test]
     fn reservations_keep_to_the_engine_room() {
-        let slots = Slots::new(3, 2);
+        let slots = Slots::new(3, 2, Arc::default());
         let handoff = Handoff::default();
         assert!(
             handoff.reserve(&[Some(1)], 0).is_none(),
@@ -226,5 +252,25 @@ mod tests {
         );
         handoff.close();
         assert!(handoff.reserve(&[Some(1)], 0).is_none());
+    }
+
+    #[test]
+    fn a_failing_destination_has_one_attempt_in_flight_until_one_is_delivered() {
+        use super::super::standing::Standing;
+        let standings = Arc::new(Standings::default());
+        let slots = Slots::new(100, 8, standings.clone());
+        standings.settle(1, Standing::Failing);
+        let room: HashMap<_, _> = slots.room().into_iter().collect();
+        assert_eq!(room.get(&1), Some(&1), "the claim is told: one");
+        assert_eq!(room.get(&2), None, "others keep the default");
+        let first = slots.try_take(1).expect("one attempt");
+        assert!(slots.try_take(1).is_none(), "a second waits");
+        assert_eq!(slots.room(), [(1, 0)]);
+        let others: Vec<_> = (0..8).filter_map(|_| slots.try_take(2)).collect();
+        assert_eq!(others.len(), 8, "a destination not failing keeps its 8");
+        drop(first);
+        standings.settle(1, Standing::Answers);
+        let again: Vec<_> = (0..8).filter_map(|_| slots.try_take(1)).collect();
+        assert_eq!(again.len(), 8, "delivered again: the whole room");
     }
 }

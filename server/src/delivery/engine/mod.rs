@@ -12,6 +12,7 @@ pub mod metrics;
 mod pacer;
 mod recorder;
 pub mod retry;
+pub mod standing;
 
 use crate::delivery::targets::Targets;
 use crate::delivery::HttpSender;
@@ -97,7 +98,12 @@ impl Engine {
             Db::Sqlite(..) => None,
         };
         let db = parts.db.clone();
-        let slots = handoff::Slots::new(settings.max_in_flight, settings.per_destination);
+        let standings = Arc::new(standing::Standings::default());
+        let slots = handoff::Slots::new(
+            settings.max_in_flight,
+            settings.per_destination,
+            standings.clone(),
+        );
         let handed = parts
             .queue
             .handoff
@@ -111,7 +117,7 @@ impl Engine {
                 settings,
                 records,
                 slots,
-                pacer: pacer::Pacer::new(pacer::RATE, pacer::BURST),
+                pacer: pacer::Pacer::new(pacer::RATE, pacer::BURST, standings),
                 lane,
             },
             handed,

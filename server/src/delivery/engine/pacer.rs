@@ -1,5 +1,5 @@
-//! What the engine knows of each destination from its last attempt in this
-//! process (its `Standing`), and pacing for failing ones.
+//! Pacing for destinations whose last attempt in this process failed
+//! (`standing.rs`).
 //!
 //! A destination whose last attempt failed starts its attempts at a rate
 //! shared by all such destinations: thousands of attempts to endpoints that
@@ -19,8 +19,8 @@
 //! seconds, until one of its attempts is delivered; a new destination's
 //! first attempts run at low priority, only slower when the CPU is short.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use super::standing::{Standing, Standings};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -30,67 +30,30 @@ pub const RATE: u32 = 1_000;
 pub const BURST: u32 = 100;
 
 pub struct Pacer {
-    state: Mutex<State>,
+    /// When the next paced attempt may start.
+    next: Mutex<Instant>,
+    standings: Arc<Standings>,
     interval: Duration,
     burst: Duration,
 }
 
-struct State {
-    /// When the next paced attempt may start.
-    next: Instant,
-    /// Destinations with an attempt in this process, by its outcome.
-    standing: HashMap<i64, Standing>,
-}
-
-/// What a destination's last attempt in this process says about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Standing {
-    /// Delivered, and the answer was cheap to read: the main runtime.
-    Answers,
-    /// Delivered, but the answer cost much to read (a body past
-    /// `MAX_RESPONSE_BYTES`): the lane, not paced.
-    Costly,
-    /// Not delivered: the lane, and paced.
-    Failing,
-}
-
-impl Standing {
-    pub fn of(attempt: &crate::delivery::Attempt) -> Self {
-        match (attempt.succeeded(), attempt.body_truncated) {
-            (true, false) => Standing::Answers,
-            (true, true) => Standing::Costly,
-            (false, _) => Standing::Failing,
-        }
-    }
-}
-
 impl Pacer {
-    pub fn new(rate: u32, burst: u32) -> Self {
+    pub fn new(rate: u32, burst: u32, standings: Arc<Standings>) -> Self {
         let interval = Duration::from_secs(1) / rate.max(1);
         let burst = interval * burst;
         let now = Instant::now();
         Pacer {
-            state: Mutex::new(State {
-                next: now.checked_sub(burst).unwrap_or(now),
-                standing: HashMap::new(),
-            }),
+            next: Mutex::new(now.checked_sub(burst).unwrap_or(now)),
+            standings,
             interval,
             burst,
         }
     }
 
-    /// The outcome of the last attempt to `destination` in this process.
-    pub fn standing(&self, destination: i64) -> Option<Standing> {
-        self.state
-            .lock()
-            .ok()
-            .and_then(|state| state.standing.get(&destination).copied())
-    }
-
     /// Whether attempts to `destination` run on the lane: all but those to a
     /// destination known here to answer cheaply.
     pub fn on_lane(&self, destination: i64) -> bool {
-        self.standing(destination) != Some(Standing::Answers)
+        self.standings.get(destination) != Some(Standing::Answers)
     }
 
     /// Waits until an attempt to `destination` may start.
@@ -102,22 +65,20 @@ impl Pacer {
 
     /// When an attempt to `destination` may start; `None` for at once.
     fn reserve(&self, destination: i64, now: Instant) -> Option<Instant> {
-        // A poisoned lock paces nothing rather than stopping deliveries.
-        let mut state = self.state.lock().ok()?;
-        if state.standing.get(&destination) != Some(&Standing::Failing) {
+        if !self.standings.is_failing(destination) {
             return None;
         }
+        // A poisoned lock paces nothing rather than stopping deliveries.
+        let mut next = self.next.lock().ok()?;
         // Time not used while nothing was paced is kept only up to the burst.
-        let start = state.next.max(now.checked_sub(self.burst).unwrap_or(now));
-        state.next = start + self.interval;
+        let start = (*next).max(now.checked_sub(self.burst).unwrap_or(now));
+        *next = start + self.interval;
         (start > now).then_some(start)
     }
 
     /// Keeps what an attempt's outcome says about its destination.
     pub fn settle(&self, destination: i64, standing: Standing) {
-        if let Ok(mut state) = self.state.lock() {
-            state.standing.insert(destination, standing);
-        }
+        self.standings.settle(destination, standing);
     }
 }
 
@@ -128,7 +89,7 @@ mod tests {
     /// A pacer of 1,000 a second (1 ms apart) that lets about 3 start at once,
     /// with destinations 0 to 99 failing.
     fn pacer() -> Pacer {
-        let pacer = Pacer::new(1_000, 3);
+        let pacer = Pacer::new(1_000, 3, Arc::default());
         for n in 0..100 {
             pacer.settle(n, Standing::Failing);
         }
@@ -183,28 +144,6 @@ mod tests {
     }
 
     #[test]
-    fn standing_is_read_from_the_attempt() {
-        use crate::delivery::{Attempt, AttemptError, ErrorKind};
-        let mut attempt = Attempt {
-            duration: Duration::ZERO,
-            status: Some(200),
-            reason: None,
-            response_headers: Vec::new(),
-            body: Vec::new(),
-            body_truncated: false,
-            error: None,
-        };
-        assert_eq!(Standing::of(&attempt), Standing::Answers);
-        attempt.body_truncated = true;
-        assert_eq!(Standing::of(&attempt), Standing::Costly);
-        attempt.error = Some(AttemptError {
-            kind: ErrorKind::Timeout,
-            message: String::new(),
-        });
-        assert_eq!(Standing::of(&attempt), Standing::Failing);
-    }
-
-    #[test]
     fn idle_time_is_kept_only_up_to_the_burst() {
         let pacer = pacer();
         let a_minute_later = Instant::now() + Duration::from_secs(60);
@@ -217,7 +156,7 @@ mod tests {
     #[tokio::test]
     async fn admit_waits_for_its_turn() {
         // 10 a second, no burst: the second attempt starts 100 ms after the first.
-        let pacer = Pacer::new(10, 0);
+        let pacer = Pacer::new(10, 0, Arc::default());
         pacer.settle(1, Standing::Failing);
         let before = Instant::now();
         pacer.admit(1).await;
