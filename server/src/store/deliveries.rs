@@ -64,19 +64,29 @@ pub async fn claim(
              ORDER BY z.next_attempt_at LIMIT $4"
         )
     };
+    // Destinations with no room left are not looked at: a failing one (one
+    // attempt at a time) may have its whole backlog due, and every claim
+    // would read and rank it inside the write turn ingest waits for.
+    let full = if db.is_postgres() {
+        "json_array_elements_text(CAST($7 AS json))"
+    } else {
+        "json_each($7)"
+    };
     // The same per-destination pick: a LATERAL join on Postgres, a correlated
     // IN on SQLite (which has no LATERAL); both run once per destination.
     let due = |retry: &str| {
         if db.is_postgres() {
             format!(
                 "SELECT y.id, y.destination_id, y.next_attempt_at, {retry} AS retry FROM destinations t \
-                 CROSS JOIN LATERAL ({}) y WHERE t.enabled AND t.deleted_at IS NULL",
+                 CROSS JOIN LATERAL ({}) y WHERE t.enabled AND t.deleted_at IS NULL \
+                   AND t.id NOT IN (SELECT CAST(f.value AS BIGINT) FROM {full} f)",
                 pick(retry)
             )
         } else {
             format!(
                 "SELECT y.id, y.destination_id, y.next_attempt_at, {retry} AS retry FROM destinations t \
-                 JOIN deliveries y ON y.id IN (SELECT id FROM ({}) p) WHERE t.enabled AND t.deleted_at IS NULL",
+                 JOIN deliveries y ON y.id IN (SELECT id FROM ({}) p) WHERE t.enabled AND t.deleted_at IS NULL \
+                   AND t.id NOT IN (SELECT CAST(f.value AS BIGINT) FROM {full} f)",
                 pick(retry)
             )
         }
@@ -106,21 +116,34 @@ pub async fn claim(
         first = due("FALSE"),
         retries = due("TRUE"),
     );
-    let room = room_json(&limits.room);
+    let (room, full) = room_json(&limits.room);
     // PostgreSQL plans each claim for its own values, as before the text was
     // fixed: a generic plan of a cached statement may not know how few are due.
     let cached = !db.is_postgres();
     let _turn = db.write_turn().await;
     Ok(on_db!(db, pool => sqlx::query_as(&sql).persistent(cached)
         .bind(owner).bind(lease_until).bind(now).bind(limits.per_destination).bind(limits.batch)
-        .bind(&room)
+        .bind(&room).bind(&full)
         .fetch_all(pool).await)?)
 }
 
-/// `{"12":3,"40":0}`: each destination's room, as the claim reads it.
-fn room_json(room: &[(i64, i64)]) -> String {
-    let pairs: Vec<String> = room.iter().map(|(d, n)| format!("\"{d}\":{n}")).collect();
-    format!("{{{}}}", pairs.join(","))
+/// Each destination's room as the claim reads it: `{"12":3}` for those with
+/// some, `[40]` for those with none.
+fn room_json(room: &[(i64, i64)]) -> (String, String) {
+    let pairs: Vec<String> = room
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(d, n)| format!("\"{d}\":{n}"))
+        .collect();
+    let full: Vec<String> = room
+        .iter()
+        .filter(|(_, n)| *n <= 0)
+        .map(|(d, _)| d.to_string())
+        .collect();
+    (
+        format!("{{{}}}", pairs.join(",")),
+        format!("[{}]", full.join(",")),
+    )
 }
 
 /// The webhook bodies of the given alerts.
@@ -811,9 +834,12 @@ mod tests {
     }
 
     #[test]
-    fn room_is_one_json_object() {
-        assert_eq!(room_json(&[]), "{}");
-        assert_eq!(room_json(&[(12, 3), (40, 0)]), r#"{"12":3,"40":0}"#);
+    fn rooms_are_one_json_object_and_full_destinations_one_list() {
+        assert_eq!(room_json(&[]), ("{}".into(), "[]".into()));
+        assert_eq!(
+            room_json(&[(12, 3), (40, 0), (41, 1)]),
+            (r#"{"12":3,"41":1}"#.into(), "[40]".into())
+        );
     }
 
     #[test]
