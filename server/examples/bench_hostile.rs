@@ -204,9 +204,9 @@ impl Bench {
         })
     }
 
-    /// Waits until `n` hostile attempts since `since_ms` are recorded.
-    /// Waits for `each` attempts per endpoint: a failing endpoint gets one at
-    /// a time (the engine's circuit breaker), so up to `each` timeouts in a row.
+    /// Waits until `each` attempts per endpoint since `since_ms` are recorded.
+    /// A failing endpoint gets one at a time (the engine's circuit breaker), so
+    /// that can be `each` timeouts in a row.
     async fn settle(
         &self,
         since_ms: i64,

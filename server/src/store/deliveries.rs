@@ -31,7 +31,7 @@ pub struct Claimed {
 pub struct ClaimLimits {
     pub batch: i64,
     pub per_destination: i64,
-    /// Destinations with attempts in flight in this process, and how many more each may take.
+    /// Destinations with attempts in flight in this process, or failing, and how many more each may take.
     pub room: Vec<(i64, i64)>,
 }
 
@@ -130,16 +130,9 @@ pub async fn claim(
 /// Each destination's room as the claim reads it: `{"12":3}` for those with
 /// some, `[40]` for those with none.
 fn room_json(room: &[(i64, i64)]) -> (String, String) {
-    let pairs: Vec<String> = room
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(d, n)| format!("\"{d}\":{n}"))
-        .collect();
-    let full: Vec<String> = room
-        .iter()
-        .filter(|(_, n)| *n <= 0)
-        .map(|(d, _)| d.to_string())
-        .collect();
+    let (some, none): (Vec<_>, Vec<_>) = room.iter().partition(|(_, n)| *n > 0);
+    let pairs: Vec<String> = some.iter().map(|(d, n)| format!("\"{d}\":{n}")).collect();
+    let full: Vec<String> = none.iter().map(|(d, _)| d.to_string()).collect();
     (
         format!("{{{}}}", pairs.join(",")),
         format!("[{}]", full.join(",")),
