@@ -5,6 +5,8 @@ pub mod api;
 mod assets;
 #[cfg(feature = "ssr")]
 pub mod backend;
+#[cfg(feature = "hydrate")]
+mod code_missing;
 mod components;
 pub mod domain;
 pub mod error;

@@ -49,7 +49,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// the server, the page names its group's pack in a preload link
 /// (`preload_links`).
 /// A page's data loads inside its view, so a client-side visit to a group
-/// not seen before fetches its code, then its data.
+/// not seen before fetches its code, then its data. If the code cannot be
+/// fetched (an upgrade removed the packs an open tab asks for), the page is
+/// loaded in full instead of the app stopping (`code_missing.rs`).
 macro_rules! lazy_pages {
     ($($group:ident { $($route:ident => $page:ident),* $(,)? })*) => {$(
         #[allow(non_snake_case)]
@@ -62,10 +64,15 @@ macro_rules! lazy_pages {
                 pub mod $route {
                     use super::*;
 
-                    #[cfg_attr(
-                        feature = "hydrate",
-                        ::leptos::wasm_split::wasm_split($group, wasm_split_path = ::leptos::wasm_split, preload(load))
-                    )]
+                    // `fallible`: a load that fails is an `Err` here, not a
+                    // panic that stops the app (`code_missing.rs`).
+                    #[cfg(feature = "hydrate")]
+                    #[::leptos::wasm_split::wasm_split($group, wasm_split_path = ::leptos::wasm_split, preload(load), fallible)]
+                    pub fn $route() -> Result<AnyView, ::leptos::wasm_split::SplitLoaderError> {
+                        Ok(view! { <$page/> }.into_any())
+                    }
+
+                    #[cfg(not(feature = "hydrate"))]
                     pub fn $route() -> AnyView {
                         view! { <$page/> }.into_any()
                     }
@@ -83,7 +90,11 @@ macro_rules! lazy_pages {
 
                 #[cfg(feature = "hydrate")]
                 async fn view(_this: Self) -> AnyView {
-                    $group::$route::$route().await
+                    let target = crate::code_missing::target();
+                    match $group::$route::$route().await {
+                        Ok(view) => view,
+                        Err(_) => crate::code_missing::load_in_full(target).await,
+                    }
                 }
 
                 #[cfg(not(feature = "hydrate"))]
@@ -94,7 +105,11 @@ macro_rules! lazy_pages {
 
                 #[cfg(feature = "hydrate")]
                 async fn preload() {
-                    $group::$route::load().await;
+                    let target = crate::code_missing::target();
+                    match $group::$route::load().await {
+                        Ok(()) => crate::code_missing::arrived(),
+                        Err(_) => crate::code_missing::load_in_full(target).await,
+                    }
                 }
             }
         )*

@@ -103,6 +103,50 @@ test('a pack lost on the way is asked for again and the page still opens in plac
   expect(await page.evaluate(() => (window as any).__before_navigation)).toBe(true);
 });
 
+test('a page whose pack is gone (an upgrade since the tab opened) loads in full, and the app keeps working', async ({ page }) => {
+  await signedIn(page);
+  await page.goto('/alerts/destinations');
+  await hydrated(page);
+  let asked = 0;
+  // The open tab asks for the pack of the version it was loaded with, which is gone: 404 to
+  // each of the loader's three requests. The full load that follows gets its own.
+  await page.route(/\/pkg\/pack_account\./, (route) =>
+    asked++ < 3 ? route.fulfill({ status: 404, body: 'gone' }) : route.continue(),
+  );
+  await page.evaluate(() => ((window as any).__before_navigation = true));
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('heading', { name: 'Change password' })).toHaveCount(1);
+  await hydrated(page);
+  expect(asked).toBeGreaterThanOrEqual(4);
+  // Loaded in full: the document the click started in is gone.
+  expect(await page.evaluate(() => (window as any).__before_navigation)).toBeUndefined();
+  // The app did not stop: the next page opens in place and works.
+  await page.evaluate(() => ((window as any).__after_full_load = true));
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await page.getByLabel('Name').fill('Bundle e2e, after a full load');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  await expect(page.locator('#new-api-key')).toHaveText(/^aw_/);
+  expect(await page.evaluate(() => (window as any).__after_full_load)).toBe(true);
+});
+
+test('a first visit whose pack never arrives is loaded once more, then stays as the server sent it', async ({ page }) => {
+  await signedIn(page);
+  await page.route(/\/pkg\/pack_api_keys\./, (route) => route.fulfill({ status: 404, body: 'gone' }));
+  let loads = 0;
+  page.on('load', () => loads++);
+  await page.goto('/settings/api-keys');
+  await expect.poll(() => loads, { timeout: 15_000 }).toBe(2);
+  // Three more requests of the second load's loader (300 and 600 ms apart) and time to spare:
+  // no third load follows.
+  await page.waitForTimeout(3_000);
+  expect(loads).toBe(2);
+  // The page works as it does without JavaScript.
+  await page.getByLabel('Name').fill('Bundle e2e, code never arrived');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  await expect(page.locator('#new-api-key')).toHaveText(/^aw_/);
+});
+
 test.describe('with JavaScript disabled', () => {
   test.use({ javaScriptEnabled: false });
 

@@ -95,8 +95,9 @@ fn runtime(table: &str) -> String {
         r#"// Each group's chunks come in one file (scripts/wasm-split/src/pack.rs).
 const PACKS = {{
 {table}}};
-// A page cannot recover from a failed load (the split function panics and the
-// app stops), so a pack that does not arrive is asked for twice more first.
+// A failed load costs the page its place (the app then loads it in full,
+// app/src/code_missing.rs), so a pack that does not arrive is asked for twice
+// more first.
 async function fetchPack(url) {{
     for (let attempt = 1; ; attempt++) {{
         let failure;
