@@ -33,10 +33,9 @@ pub fn target() -> String {
 
 /// The page's code arrived: a later failure may load a page in full again.
 pub fn arrived() {
+    // Removing a key that is not there does nothing.
     if let Some(storage) = session() {
-        if matches!(storage.get_item(LOADED_IN_FULL), Ok(Some(_))) {
-            let _ = storage.remove_item(LOADED_IN_FULL);
-        }
+        let _ = storage.remove_item(LOADED_IN_FULL);
     }
 }
 
