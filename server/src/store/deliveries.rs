@@ -287,8 +287,10 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
              THEN (v.column3 IS NOT NULL OR destinations.failing_since IS NOT NULL) \
              ELSE destinations.failing_since IS NULL END");
         update.build().persistent(super::keep_prepared(failing.len(), 0)).execute(&mut *tx).await?;
-        if db.is_postgres() {
-            // Freed slots and new retries: other processes may claim now.
+        // A retry scheduled: other processes may claim it when due. (Slots
+        // are each process's own, so the ones freed here are no news to
+        // them; waking every process after every write cost each a claim.)
+        if db.is_postgres() && records.iter().any(|r| r.status == DeliveryStatus::Pending) {
             sqlx::query(NOTIFY_SQL).bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
         }
         tx.commit().await?;

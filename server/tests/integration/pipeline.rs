@@ -139,6 +139,7 @@ crate::on_both_engines!(with crate::pipeline::Pipeline::new;
     a_disabled_destination_waits_and_resumes,
     one_slow_endpoint_does_not_hold_up_the_others,
     first_attempts_are_handed_over_within_the_room,
+    handed_attempts_wake_no_empty_claims,
     a_failing_destination_gets_one_attempt_at_a_time,
     metrics_count_deliveries_and_attempts,
     pages_enforce_roles_for_rules_and_redelivery,
@@ -648,6 +649,32 @@ async fn first_attempts_are_handed_over_within_the_room(p: &Pipeline) {
     p.settled(dest, 6, "delivered", Duration::from_secs(10))
         .await;
     assert_eq!(metrics.started_total(true) - handed, 3);
+}
+
+/// With every first attempt handed over by ingest and nothing waiting for a
+/// slot, a recorded attempt does not send the engine to claim an empty queue
+/// (it did after every write: on PostgreSQL a planned statement of about
+/// 2 ms each, BENCHMARKS.md). Only the once-a-second poll claims then.
+async fn handed_attempts_wake_no_empty_claims(p: &Pipeline) {
+    let metrics = &p.env.app.services.queue().metrics;
+    let rx = receiver(&p.env.ca.tls, Behaviour::default()).await;
+    let (dest, _) = p.route("Quiet", &rx, "").await;
+    let (handed, empty) = (metrics.started_total(true), metrics.claims_total(false));
+    let started = Instant::now();
+    for i in 0..20 {
+        p.post_events(event(&format!("quiet.t{i}"))).await;
+        p.settled(dest, i + 1, "delivered", Duration::from_secs(10))
+            .await;
+    }
+    assert_eq!(metrics.started_total(true) - handed, 20, "all handed over");
+    let empty = metrics.claims_total(false) - empty;
+    // The poll's claims: one a second, and one at each end.
+    let polls = started.elapsed().as_secs() + 2;
+    assert!(
+        empty <= polls,
+        "{empty} empty claims in {:?} for 20 attempts",
+        started.elapsed()
+    );
 }
 
 /// The circuit breaker: once a destination's attempt has failed, its next

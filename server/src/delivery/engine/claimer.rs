@@ -15,6 +15,7 @@ use crate::store::deliveries::{self, AttemptRecord, ClaimLimits, Claimed};
 use crate::store::Db;
 use app::domain::DeliveryStatus;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -54,6 +55,7 @@ pub async fn run(
         while tasks.try_join_next().is_some() {}
         let free = ctx.slots.permits.available_permits().min(MAX_BATCH);
         let claimed = if free == 0 {
+            ctx.parts.queue.slot_bound.store(true, Relaxed);
             0
         } else {
             claim_and_start(&ctx, &mut tasks, free).await
@@ -115,6 +117,9 @@ async fn claim_and_start(ctx: &Arc<Context>, tasks: &mut JoinSet<()>, free: usiz
         room: ctx.slots.room(),
     };
     let db = &ctx.parts.db;
+    // Slots freed while the claim runs must wake the loop again (see `slot_bound`).
+    let slot_bound = &ctx.parts.queue.slot_bound;
+    slot_bound.store(true, Relaxed);
     let claimed = match deliveries::claim(db, &ctx.owner, lease_until, now, &limits).await {
         Ok(c) => c,
         Err(err) => {
@@ -122,6 +127,8 @@ async fn claim_and_start(ctx: &Arc<Context>, tasks: &mut JoinSet<()>, free: usiz
             return 0;
         }
     };
+    ctx.parts.queue.metrics.claimed(!claimed.is_empty());
+    slot_bound.store(fills_a_room(&claimed, &limits, free), Relaxed);
     if claimed.is_empty() {
         return 0;
     }
@@ -148,9 +155,32 @@ async fn claim_and_start(ctx: &Arc<Context>, tasks: &mut JoinSet<()>, free: usiz
     let started = count - unstarted.len();
     ctx.parts.queue.metrics.started(false, started as u64);
     if !unstarted.is_empty() {
+        slot_bound.store(true, Relaxed);
         give_back(ctx, &unstarted).await;
     }
     count
+}
+
+/// Whether a claim may have left due deliveries behind for want of a slot:
+/// it took all the process had room for, a destination had no room at all,
+/// or it took as many as a destination had room for. Otherwise every due
+/// delivery was claimed, and a slot freed later finds nothing to take.
+fn fills_a_room(claimed: &[Claimed], limits: &ClaimLimits, free: usize) -> bool {
+    if claimed.len() >= free || limits.room.iter().any(|&(_, n)| n <= 0) {
+        return true;
+    }
+    let mut taken: HashMap<i64, i64> = HashMap::new();
+    for c in claimed {
+        *taken.entry(c.destination_id).or_default() += 1;
+    }
+    taken.iter().any(|(destination, n)| {
+        let room = limits
+            .room
+            .iter()
+            .find(|(d, _)| d == destination)
+            .map_or(limits.per_destination, |&(_, room)| room);
+        *n >= room
+    })
 }
 
 /// Claimed deliveries with no room left go back to the queue at once,
@@ -422,5 +452,60 @@ async fn drain(ctx: &Context, mut tasks: JoinSet<()>) {
         );
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claimed(destinations: &[i64]) -> Vec<Claimed> {
+        destinations
+            .iter()
+            .enumerate()
+            .map(|(i, &destination_id)| Claimed {
+                id: i as i64,
+                alert_id: 1,
+                destination_id,
+                msg_id: format!("msg_{i}"),
+                attempts: 0,
+                failures: 0,
+            })
+            .collect()
+    }
+
+    fn limits(room: &[(i64, i64)]) -> ClaimLimits {
+        ClaimLimits {
+            batch: 10,
+            per_destination: 3,
+            room: room.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_claim_that_took_every_due_delivery_leaves_none_for_a_slot() {
+        assert!(!fills_a_room(&[], &limits(&[]), 10), "found nothing");
+        assert!(!fills_a_room(&claimed(&[1, 1, 2]), &limits(&[(2, 2)]), 10));
+        assert!(!fills_a_room(&claimed(&[1]), &limits(&[(2, 1)]), 10));
+    }
+
+    #[test]
+    fn a_claim_held_back_by_room_waits_for_a_slot() {
+        assert!(
+            fills_a_room(&claimed(&[1, 2]), &limits(&[]), 2),
+            "the process's room"
+        );
+        assert!(
+            fills_a_room(&[], &limits(&[(4, 0)]), 10),
+            "a destination with none"
+        );
+        assert!(
+            fills_a_room(&claimed(&[1, 1, 1]), &limits(&[]), 10),
+            "per destination"
+        );
+        assert!(
+            fills_a_room(&claimed(&[2, 2]), &limits(&[(2, 2)]), 10),
+            "its room now"
+        );
     }
 }

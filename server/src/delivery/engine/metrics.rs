@@ -23,6 +23,8 @@ pub struct Metrics {
     duration_sum_us: AtomicU64,
     /// Attempts started: [from a claim, handed over by ingest].
     started: [AtomicU64; 2],
+    /// Claims of the queue: [that leased nothing, that leased some].
+    claims: [AtomicU64; 2],
 }
 
 fn class_index(status: Option<u16>) -> usize {
@@ -64,6 +66,16 @@ impl Metrics {
     /// Attempts started so far, handed over by ingest or claimed.
     pub fn started_total(&self, handed: bool) -> u64 {
         self.started[usize::from(handed)].load(Relaxed)
+    }
+
+    /// A claim of the queue ran; `found`: it leased some deliveries.
+    pub fn claimed(&self, found: bool) {
+        self.claims[usize::from(found)].fetch_add(1, Relaxed);
+    }
+
+    /// Claims so far that leased some deliveries (`found`), or none.
+    pub fn claims_total(&self, found: bool) -> u64 {
+        self.claims[usize::from(found)].load(Relaxed)
     }
 
     pub fn outcome(&self, status: DeliveryStatus) {
@@ -112,6 +124,15 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "alertwire_attempts_started_total{{via=\"{via}\"}} {}",
+                n.load(Relaxed)
+            );
+        }
+        let _ = writeln!(out, "# HELP alertwire_claims_total Claims of the queue, by whether they leased any delivery.");
+        let _ = writeln!(out, "# TYPE alertwire_claims_total counter");
+        for (found, n) in ["none", "some"].iter().zip(&self.claims) {
+            let _ = writeln!(
+                out,
+                "alertwire_claims_total{{found=\"{found}\"}} {}",
                 n.load(Relaxed)
             );
         }

@@ -17,6 +17,7 @@ pub mod standing;
 use crate::delivery::targets::Targets;
 use crate::delivery::HttpSender;
 use crate::store::Db;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -53,6 +54,10 @@ pub struct Queue {
     pub policy: RetryPolicy,
     /// First attempts from ingest to this process's engine, when one runs.
     pub handoff: handoff::Handoff,
+    /// Whether due deliveries may be waiting for a free slot: true while a
+    /// claim runs, and after one that filled a destination's room or the
+    /// process's. Only then is a finished attempt worth another claim.
+    pub slot_bound: AtomicBool,
 }
 
 impl Queue {
@@ -62,6 +67,7 @@ impl Queue {
             metrics: Metrics::default(),
             policy,
             handoff: handoff::Handoff::default(),
+            slot_bound: AtomicBool::new(true),
         })
     }
 }

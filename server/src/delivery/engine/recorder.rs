@@ -5,6 +5,8 @@
 use super::Queue;
 use crate::store::deliveries::{self, AttemptRecord};
 use crate::store::Db;
+use app::domain::DeliveryStatus;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -114,8 +116,14 @@ async fn write(db: &Db, queue: &Queue, owner: &str, batch: &[AttemptRecord]) {
                         "some leases had expired; another process retries those deliveries"
                     );
                 }
-                // Freed per-destination slots and new retries: look at the queue again.
-                queue.wake.notify_one();
+                // A retry to schedule, or slots freed while due deliveries
+                // wait for one: look at the queue again. Otherwise a claim
+                // would find nothing (ingest hands first attempts over).
+                if queue.slot_bound.load(Relaxed)
+                    || batch.iter().any(|r| r.status == DeliveryStatus::Pending)
+                {
+                    queue.wake.notify_one();
+                }
                 return;
             }
             Err(err) => {
@@ -130,7 +138,6 @@ async fn write(db: &Db, queue: &Queue, owner: &str, batch: &[AttemptRecord]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::domain::DeliveryStatus;
 
     fn record(body_bytes: usize) -> AttemptRecord {
         AttemptRecord {
