@@ -198,6 +198,11 @@ impl AttemptRecord {
             + optional(&self.response_body)
             + optional(&self.error_message)
     }
+
+    /// Whether it schedules a retry (the delivery stays pending).
+    pub fn schedules_retry(&self) -> bool {
+        self.status == DeliveryStatus::Pending
+    }
 }
 
 /// Rows a statement of `record` writes at most (see `keep_prepared`).
@@ -290,7 +295,7 @@ pub async fn record(db: &Db, owner: &str, records: &[AttemptRecord]) -> StoreRes
         // A retry scheduled: other processes may claim it when due. (Slots
         // are each process's own, so the ones freed here are no news to
         // them; waking every process after every write cost each a claim.)
-        if db.is_postgres() && records.iter().any(|r| r.status == DeliveryStatus::Pending) {
+        if db.is_postgres() && records.iter().any(AttemptRecord::schedules_retry) {
             sqlx::query(NOTIFY_SQL).bind(NOTIFY_CHANNEL).execute(&mut *tx).await?;
         }
         tx.commit().await?;

@@ -38,6 +38,20 @@ fn class_index(status: Option<u16>) -> usize {
     }
 }
 
+/// A counter with one label: its HELP and TYPE lines, then a line per value.
+fn counter_by(
+    out: &mut String,
+    (name, help): (&str, &str),
+    label: &str,
+    values: &[(&str, &AtomicU64)],
+) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (value, n) in values {
+        let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {}", n.load(Relaxed));
+    }
+}
+
 /// Queue figures read from the database at scrape time.
 pub struct QueueDepth {
     pub due: i64,
@@ -94,19 +108,19 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, queue: &QueueDepth) -> String {
         let mut out = String::with_capacity(4096);
-        let _ = writeln!(out, "# HELP alertwire_deliveries_total Deliveries that ended, or were scheduled for a retry, by outcome.");
-        let _ = writeln!(out, "# TYPE alertwire_deliveries_total counter");
-        for (outcome, n) in [
-            ("delivered", &self.delivered),
-            ("failed", &self.failed),
-            ("retry_scheduled", &self.retried),
-        ] {
-            let _ = writeln!(
-                out,
-                "alertwire_deliveries_total{{outcome=\"{outcome}\"}} {}",
-                n.load(Relaxed)
-            );
-        }
+        counter_by(
+            &mut out,
+            (
+                "alertwire_deliveries_total",
+                "Deliveries that ended, or were scheduled for a retry, by outcome.",
+            ),
+            "outcome",
+            &[
+                ("delivered", &self.delivered),
+                ("failed", &self.failed),
+                ("retry_scheduled", &self.retried),
+            ],
+        );
         let _ = writeln!(out, "# HELP alertwire_attempts_total Delivery attempts by outcome and response status class.");
         let _ = writeln!(out, "# TYPE alertwire_attempts_total counter");
         for (i, outcome) in ["success", "failure"].iter().enumerate() {
@@ -118,24 +132,23 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(out, "# HELP alertwire_attempts_started_total Attempts started, by how they reached the engine: a claim of the queue, or handed over by ingest.");
-        let _ = writeln!(out, "# TYPE alertwire_attempts_started_total counter");
-        for (via, n) in ["claim", "ingest"].iter().zip(&self.started) {
-            let _ = writeln!(
-                out,
-                "alertwire_attempts_started_total{{via=\"{via}\"}} {}",
-                n.load(Relaxed)
-            );
-        }
-        let _ = writeln!(out, "# HELP alertwire_claims_total Claims of the queue, by whether they leased any delivery.");
-        let _ = writeln!(out, "# TYPE alertwire_claims_total counter");
-        for (found, n) in ["none", "some"].iter().zip(&self.claims) {
-            let _ = writeln!(
-                out,
-                "alertwire_claims_total{{found=\"{found}\"}} {}",
-                n.load(Relaxed)
-            );
-        }
+        let [claim, ingest] = &self.started;
+        counter_by(
+            &mut out,
+            ("alertwire_attempts_started_total", "Attempts started, by how they reached the engine: a claim of the queue, or handed over by ingest."),
+            "via",
+            &[("claim", claim), ("ingest", ingest)],
+        );
+        let [none, some] = &self.claims;
+        counter_by(
+            &mut out,
+            (
+                "alertwire_claims_total",
+                "Claims of the queue, by whether they leased any delivery.",
+            ),
+            "found",
+            &[("none", none), ("some", some)],
+        );
         let _ = writeln!(out, "# HELP alertwire_attempt_duration_seconds Time from sending a request to its full answer or failure.");
         let _ = writeln!(out, "# TYPE alertwire_attempt_duration_seconds histogram");
         let mut cumulative = 0;

@@ -5,7 +5,6 @@
 use super::Queue;
 use crate::store::deliveries::{self, AttemptRecord};
 use crate::store::Db;
-use app::domain::DeliveryStatus;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,7 +119,7 @@ async fn write(db: &Db, queue: &Queue, owner: &str, batch: &[AttemptRecord]) {
                 // wait for one: look at the queue again. Otherwise a claim
                 // would find nothing (ingest hands first attempts over).
                 if queue.slot_bound.load(Relaxed)
-                    || batch.iter().any(|r| r.status == DeliveryStatus::Pending)
+                    || batch.iter().any(AttemptRecord::schedules_retry)
                 {
                     queue.wake.notify_one();
                 }
@@ -138,6 +137,7 @@ async fn write(db: &Db, queue: &Queue, owner: &str, batch: &[AttemptRecord]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::domain::DeliveryStatus;
 
     fn record(body_bytes: usize) -> AttemptRecord {
         AttemptRecord {
